@@ -1,0 +1,75 @@
+"""The source seam: one class per kind, registered by its `kind`; presets are named bundles of settings.
+
+A source class is built as `cls(options, common)`: `options` is its own `Config` model (validated from the
+TOML block with the preset's settings underneath), `common` the keys every source has (name, interval, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+from monitor.fetch import Fetcher
+from monitor.models import Entry
+
+if TYPE_CHECKING:
+    from monitor.config import SourceConfig
+
+
+@dataclass
+class SourceState:
+    """What a source remembers between polls (persisted in the sources table). poll() updates it in place."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False  # set by poll() when the server answered 304
+
+
+class Source(Protocol):
+    kind: ClassVar[str]
+    Config: ClassVar[type[BaseModel]]
+
+    async def poll(self, http: Fetcher, state: SourceState) -> list[Entry]: ...
+
+
+def registry() -> dict[str, type[Any]]:
+    """kind -> class. Imported lazily so that a source module may import from this one."""
+    from monitor.sources.html import HtmlSource
+    from monitor.sources.rss import RssSource
+
+    return {cls.kind: cls for cls in (RssSource, HtmlSource)}
+
+
+def presets() -> dict[str, dict[str, Any]]:
+    from monitor.sources.presets import PRESETS
+
+    return PRESETS
+
+
+def resolve(common: SourceConfig) -> tuple[type[Any], BaseModel]:
+    """The class and validated options for one [[sources]] block. Raises ValueError or ValidationError."""
+    settings: dict[str, Any] = {}
+    kind = common.kind
+    if common.preset is not None:
+        known = presets()
+        if common.preset not in known:
+            raise ValueError(f'unknown preset "{common.preset}" (known: {", ".join(sorted(known))})')
+        settings.update(known[common.preset])
+        kind = kind or settings.get("kind")
+    settings.pop("kind", None)
+    if kind is None:
+        raise ValueError("a source needs `kind` or `preset`")
+    kinds = registry()
+    if kind not in kinds:
+        raise ValueError(f'unknown kind "{kind}" (known: {", ".join(sorted(kinds))})')
+    settings.update(common.options)
+    cls = kinds[kind]
+    return cls, cls.Config.model_validate(settings)
+
+
+def build_source(common: SourceConfig) -> Source:
+    cls, options = resolve(common)
+    source: Source = cls(options, common)
+    return source
