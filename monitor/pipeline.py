@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.dedup import content_hash
 from monitor.errors import FetchError, MonitorError
@@ -94,13 +95,11 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
         seen = await known_hashes(session, (a.content_hash for a in articles))
         fresh = [a for a in articles if a.content_hash not in seen]
         window_start = now - timedelta(seconds=rt.config.daemon.first_poll_window)
-        match_count = enqueued = 0
-        for article in fresh:
-            alertable = row.first_poll_done or article.published_at is None or article.published_at >= window_start
-            item = await _insert_item(session, rt, article, now)
-            matches = rt.matcher.match(article.title, article.paragraphs, name)
-            match_count += len(matches)
-            enqueued += await _record_matches(session, rt, item, matches, alertable, now)
+        items = await _insert_items(session, rt, fresh, now)
+        found = [rt.matcher.match(a.title, a.paragraphs, name) for a in fresh]
+        match_count = sum(len(m) for m in found)
+        alertable = [row.first_poll_done or a.published_at is None or a.published_at >= window_start for a in fresh]
+        enqueued = await _record_matches(session, rt, items, found, alertable, now)
         row.etag, row.last_modified = state.etag, state.last_modified
         row.last_poll_at = row.last_success_at = now
         row.last_error = None
@@ -119,50 +118,69 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
                       enqueued=enqueued)
 
 
-async def _insert_item(session: object, rt: Runtime, article: Article, now: datetime) -> ItemRow:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
-    previous = await session.scalar(
-        select(ItemRow).where(ItemRow.source == article.source, ItemRow.url == article.url)
-        .order_by(ItemRow.version.desc()).limit(1)
-    )
-    story_id = previous.story_id if previous is not None else await rt.stories.find(session, article)
-    if story_id is None:
-        story = StoryRow(created_at=now, title=article.title)
-        session.add(story)
-        await session.flush()
-        story_id = story.id
-    item = ItemRow(source=article.source, url=article.url, title=article.title,
-                   published_at=article.published_at, fetched_at=now, text=article.text,
-                   content_hash=article.content_hash, story_id=story_id,
-                   version=(previous.version + 1) if previous is not None else 1)
-    session.add(item)
+async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Article], now: datetime) -> list[ItemRow]:
+    """Insert a poll's new articles with a handful of statements, whatever their number (one query per
+    article made the store the slowest stage). A new text at a known URL is a new version of that item."""
+    if not articles:
+        return []
+    urls = list(dict.fromkeys(a.url for a in articles))
+    latest: dict[str, tuple[int, int | None]] = {}  # url -> (version, story id) of the newest stored version
+    for at in range(0, len(urls), 500):
+        rows = await session.execute(
+            select(ItemRow.url, ItemRow.version, ItemRow.story_id)
+            .where(ItemRow.source == articles[0].source, ItemRow.url.in_(urls[at:at + 500]))
+        )
+        for url, version, story_id in rows:
+            if url not in latest or version > latest[url][0]:
+                latest[url] = (version, story_id)
+    story_ids: list[int | None] = []
+    versions: list[int] = []
+    for article in articles:
+        previous = latest.get(article.url)
+        story_ids.append(previous[1] if previous else await rt.stories.find(session, article))
+        versions.append(previous[0] + 1 if previous else 1)
+        latest[article.url] = (versions[-1], story_ids[-1])  # the same URL twice in one poll: next version
+    new_stories = {i: StoryRow(created_at=now, title=a.title) for i, a in enumerate(articles) if story_ids[i] is None}
+    if new_stories:
+        session.add_all(new_stories.values())
+        await session.flush()  # one multi-row INSERT ... RETURNING
+    items = []
+    for i, article in enumerate(articles):
+        story_id = story_ids[i] if story_ids[i] is not None else new_stories[i].id
+        items.append(ItemRow(source=article.source, url=article.url, title=article.title,
+                             published_at=article.published_at, fetched_at=now, text=article.text,
+                             content_hash=article.content_hash, story_id=story_id, version=versions[i]))
+    session.add_all(items)
     await session.flush()
-    await rt.stories.remember(session, article, item.id, story_id)
-    return item
+    for article, item in zip(articles, items, strict=True):
+        assert item.story_id is not None
+        await rt.stories.remember(session, article, item.id, item.story_id)
+    return items
 
 
-async def _record_matches(session: object, rt: Runtime, item: ItemRow, matches: list[Match],
-                          alertable: bool, now: datetime) -> int:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
-    rows = [MatchRow(item_id=item.id, rule=m.rule, paragraph=m.paragraph, snippet=m.snippet,
-                     spans=[list(s) for s in m.spans]) for m in matches]
-    session.add_all(rows)
-    await session.flush()
-    if not alertable:
+async def _record_matches(session: AsyncSession, rt: Runtime, items: list[ItemRow], found: list[list[Match]],
+                          alertable: list[bool], now: datetime) -> int:
+    """Matches of a whole poll in one flush, then one INSERT ... ON CONFLICT DO NOTHING into the outbox."""
+    rows = [[MatchRow(item_id=item.id, rule=m.rule, paragraph=m.paragraph, snippet=m.snippet,
+                      spans=[list(s) for s in m.spans]) for m in matches]
+            for item, matches in zip(items, found, strict=True)]
+    if not any(rows):
         return 0
-    first_per_rule: dict[str, MatchRow] = {}
-    for r in rows:
-        first_per_rule.setdefault(r.rule, r)
-    outbox = [
-        {"recipient": recipient, "story_id": item.story_id, "rule": rule, "item_id": item.id,
-         "match_id": match.id, "status": "pending", "created_at": now, "attempts": 0}
-        for rule, match in first_per_rule.items()
-        for recipient in rt.recipients_for(rule)
-    ]
+    session.add_all([r for per_item in rows for r in per_item])
+    await session.flush()
+    outbox = []
+    for item, per_item, ok in zip(items, rows, alertable, strict=True):
+        if not ok:
+            continue
+        first_per_rule: dict[str, MatchRow] = {}
+        for r in per_item:
+            first_per_rule.setdefault(r.rule, r)
+        outbox += [
+            {"recipient": recipient, "story_id": item.story_id, "rule": rule, "item_id": item.id,
+             "match_id": match.id, "status": "pending", "created_at": now, "attempts": 0}
+            for rule, match in first_per_rule.items()
+            for recipient in rt.recipients_for(rule)
+        ]
     await enqueue(session, outbox)
     return len(outbox)
 
