@@ -49,9 +49,9 @@ def one_start(config: Any) -> tuple[float, str | None]:
 
 def in_process(rules: int) -> dict[str, float]:
     code = ("import time; t=time.perf_counter(); import monitor.cli, monitor.daemon; t1=time.perf_counter();"
-            "from bench.rulegen import specs; s=specs(%d); t2=time.perf_counter();"
+            f"from bench.rulegen import specs; s=specs({rules}); t2=time.perf_counter();"
             "from monitor.rules import compile_rules; compile_rules(s); t3=time.perf_counter();"
-            "print(t1-t, t3-t2)" % rules)
+            "print(t1-t, t3-t2)")
     start = time.perf_counter()
     out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, cwd=ROOT, env=monitor_env(),
                          check=True).stdout.split()

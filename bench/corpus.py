@@ -86,7 +86,8 @@ def _shell(title: str, inner: str, rng: random.Random, links: int = 100) -> str:
     footer = ('<footer class="footer"><p>© 2026 Информационное агентство. При полном или частичном использовании '
               'материалов ссылка обязательна.</p><div class="social share"><a href="/tg">Telegram</a>'
               '<a href="/vk">VK</a></div></footer>' + _SCRIPT)
-    return f'{head}<body><header class="site-header">{_nav(rng, links)}</header><main>{inner}</main>{footer}</body></html>'
+    nav = _nav(rng, links)
+    return f'{head}<body><header class="site-header">{nav}</header><main>{inner}</main>{footer}</body></html>'
 
 
 def article_html(a: Article, style: str = "generic") -> bytes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections import Counter
@@ -95,7 +96,7 @@ class HttpProtocol(asyncio.Protocol):
         while b"\r\n\r\n" in self.buffer:
             head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
             lines = head.decode("latin-1").split("\r\n")
-            method, path, _version = (lines[0].split(" ") + ["", ""])[:3]
+            method, path, _version = ([*lines[0].split(" "), "", ""])[:3]
             headers = {}
             for line in lines[1:]:
                 key, _, value = line.partition(":")
@@ -109,7 +110,8 @@ class HttpProtocol(asyncio.Protocol):
             if status != 304:
                 out += [f"Content-Type: {kind}", f"Content-Length: {len(body)}"]
             assert self.transport is not None
-            self.transport.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + (body if method != "HEAD" else b""))
+            payload = body if method != "HEAD" else b""
+            self.transport.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + payload)
             if headers.get("connection", "").lower() == "close":
                 self.transport.close()
                 return
@@ -134,10 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args(argv)
     farm = Farm(args.sources, args.per_source, args.style, args.seed)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(farm, args.ports or args.sources))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
