@@ -1,8 +1,8 @@
 """Split Telegram HTML into messages that fit the Bot API limit, without breaking a tag or an entity.
 
-Telegram counts message length in UTF-16 code units, so an emoji or a rare CJK character costs two. We count the
-HTML source, not the parsed text: that is stricter than Telegram (which counts the text after entity parsing), so a
-message we accept is never rejected as too long.
+Telegram counts message length in UTF-16 code units, so an emoji or a rare CJK character costs two. We count
+the HTML source, not the parsed text: that is stricter than Telegram (which counts the text after entity
+parsing), so a message we accept is never rejected as too long.
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def _closing(stack: list[tuple[str, str]]) -> str:
 def cut_markup(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Cut one overlong piece of HTML into balanced pieces of at most `limit` UTF-16 units.
 
-    Prefers a line break, then any whitespace, and cuts mid-word only when a line has no space at all. Tags open at
-    a cut are closed at the end of one piece and reopened at the start of the next, so every piece parses alone.
+    Prefers a line break, then any whitespace, and cuts mid-word only when a line has no space at all. Tags
+    open at
+    a cut are closed at the end of one piece and reopened at the start of the next, so every piece parses
+    alone.
     """
     tokens = _TOKEN.findall(markup)
     pieces: list[str] = []
@@ -96,7 +98,8 @@ def cut_markup(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 
 def pack_blocks(blocks: Iterable[str], limit: int = TELEGRAM_LIMIT, sep: str = "\n\n") -> list[str]:
-    """Join blocks (alerts, headers) into as few messages as fit; a block never straddles two messages unless it
+    """Join blocks (alerts, headers) into as few messages as fit; a block never straddles two messages
+    unless it
     alone exceeds the limit, in which case it is cut with `cut_markup`."""
     messages: list[str] = []
     current = ""

@@ -1,7 +1,8 @@
 """Digest -> what a channel sends: Telegram HTML messages, an email (text + HTML), console text.
 
 Everything that comes from the outside world (titles, snippets, source names, URLs) is escaped by Jinja2's
-autoescape; the only markup we build by hand is the highlight of matched spans, and it escapes each segment itself.
+autoescape; the only markup we build by hand is the highlight of matched spans, and it escapes each segment
+itself.
 """
 
 from __future__ import annotations

@@ -1,0 +1,117 @@
+"""Telegram delivery through python-telegram-bot's Bot (HTML parse mode, link previews off).
+
+Failure policy: 429 waits the server's retry_after and tries again (never drops); network trouble is
+transient; a blocked bot or an unknown chat is permanent; markup Telegram cannot parse is resent as plain
+text rather than lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import ClassVar
+
+from pydantic import BaseModel
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+
+from monitor.channels.ratelimit import LIMITER, RateLimiter
+from monitor.config import TelegramConfig
+from monitor.errors import ConfigError, DeliveryError
+from monitor.htmlsplit import strip_tags
+from monitor.models import Digest, Receipt
+from monitor.render import render_telegram
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+MAX_FLOOD_WAITS = 5  # after this many 429s in a row the outbox keeps the row and retries later
+
+
+def make_bot(config: TelegramConfig, *, read_timeout_s: float = 20.0) -> Bot:
+    if not config.token:
+        raise ConfigError(["telegram.token: not set (use token = \"${TELEGRAM_TOKEN}\" or token_file)"])
+    request = HTTPXRequest(connect_timeout=10.0, read_timeout=read_timeout_s, write_timeout=20.0)
+    # PTB appends the token to base_url, so ".../bot" + token gives the documented ".../bot<token>/<method>".
+    return Bot(config.token, base_url=f"{config.api_url.rstrip('/')}/bot", request=request,
+               get_updates_request=HTTPXRequest(connect_timeout=10.0, read_timeout=read_timeout_s + 40.0))
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def send_text(bot: Bot, chat_id: int, text: str, *, limiter: RateLimiter = LIMITER,
+                    html: bool = True) -> int:
+    """Send one message, paced and retried on flood control; returns the Telegram message id.
+
+    Raises DeliveryError with `transient` set from the kind of failure.
+    """
+    floods = 0
+    while True:
+        await limiter.wait(chat_id)
+        try:
+            message = await bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML if html else None, link_preview_options=NO_PREVIEW)
+            return message.message_id
+        except RetryAfter as exc:
+            wait_s = _seconds(exc.retry_after)
+            floods += 1
+            if floods > MAX_FLOOD_WAITS:
+                raise DeliveryError(f"telegram: flood control persists for chat {chat_id}",
+                                    transient=True, retry_after_s=wait_s) from exc
+            log.warning("telegram: flood control for chat %s, waiting %.0f s", chat_id, wait_s)
+            limiter.penalize(chat_id, wait_s)
+        except BadRequest as exc:
+            reason = exc.message
+            if html and "can't parse entities" in reason.lower():
+                log.warning("telegram: chat %s rejected our markup (%s); sending plain text", chat_id, reason)
+                return await send_text(bot, chat_id, strip_tags(text), limiter=limiter, html=False)
+            raise DeliveryError(f"telegram: chat {chat_id}: {reason}", transient=False) from exc
+        except Forbidden as exc:
+            raise DeliveryError(f"telegram: chat {chat_id}: {exc.message}", transient=False) from exc
+        except ChatMigrated as exc:
+            raise DeliveryError(f"telegram: chat {chat_id} became supergroup {exc.new_chat_id}; "
+                                "update telegram_chat in the config", transient=False) from exc
+        except InvalidToken as exc:
+            raise DeliveryError(f"telegram: the bot token was rejected: {exc.message}",
+                                transient=False) from exc
+        except (NetworkError, TelegramError) as exc:  # TimedOut is a NetworkError: maybe sent, maybe not
+            raise DeliveryError(f"telegram: chat {chat_id}: {exc.message}", transient=True) from exc
+
+
+class TelegramChannel:
+    kind: ClassVar[str] = "telegram"
+    Config: ClassVar[type[BaseModel]] = TelegramConfig
+
+    def __init__(self, telegram: TelegramConfig, chat_id: int, *, limiter: RateLimiter = LIMITER) -> None:
+        self.chat_id = chat_id
+        self._bot = make_bot(telegram)
+        self._limiter = limiter
+        # digest key -> ids of the parts already sent: a retry after a failure in the middle of a
+        # multi-message digest resumes where it stopped instead of repeating the first parts.
+        self._progress: dict[str, list[str]] = {}
+
+    async def send(self, digest: Digest) -> Receipt:
+        parts = render_telegram(digest)
+        sent = self._progress.setdefault(digest.key, []) if digest.key else []
+        for text in parts[len(sent):]:
+            sent.append(str(await send_text(self._bot, self.chat_id, text, limiter=self._limiter)))
+        self._progress.pop(digest.key, None)
+        return Receipt(channel=self.kind, message_ids=tuple(sent))
+
+    async def aclose(self) -> None:
+        try:
+            await self._bot.shutdown()
+        except (TelegramError, asyncio.CancelledError):  # closing must not fail the daemon's shutdown
+            log.debug("telegram: error while closing the bot", exc_info=True)
