@@ -121,7 +121,8 @@ def _groups(digest: Digest, wrap: Markup) -> list[_Group]:
     for alert in _newest_first(digest.alerts):
         rule = alert.rules[0] if alert.rules else "—"
         by_rule.setdefault(rule, []).append(_view(alert, digest.timezone, wrap))
-    ordered = sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    # Bigger groups first; among equals, the one with the newest alert (dicts keep insertion order).
+    ordered = sorted(by_rule.items(), key=lambda kv: -len(kv[1]))
     return [_Group(rule, len(views), tuple(views)) for rule, views in ordered]
 
 

@@ -7,8 +7,8 @@ text rather than lost.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import warnings
 from datetime import timedelta
 from typing import ClassVar
 
@@ -42,12 +42,27 @@ def make_bot(config: TelegramConfig, *, read_timeout_s: float = 20.0) -> Bot:
     if not config.token:
         raise ConfigError(["telegram.token: not set (use token = \"${TELEGRAM_TOKEN}\" or token_file)"])
     request = HTTPXRequest(connect_timeout=10.0, read_timeout=read_timeout_s, write_timeout=20.0)
+    updates = HTTPXRequest(connect_timeout=10.0, read_timeout=read_timeout_s)
     # PTB appends the token to base_url, so ".../bot" + token gives the documented ".../bot<token>/<method>".
     return Bot(config.token, base_url=f"{config.api_url.rstrip('/')}/bot", request=request,
-               get_updates_request=HTTPXRequest(connect_timeout=10.0, read_timeout=read_timeout_s + 40.0))
+               get_updates_request=updates)
 
 
-def _seconds(value: int | timedelta) -> float:
+async def close_bot(bot: Bot) -> None:
+    """Close the HTTP clients. Bot.shutdown() does nothing for a bot that was never initialize()d, and we
+    skip initialize() on purpose: it calls getMe, a network round trip that a send does not need."""
+    for request in {id(r): r for r in (bot.request, getattr(bot, "_request", (None,))[0])}.values():
+        if isinstance(request, HTTPXRequest):
+            try:
+                await request.shutdown()
+            except Exception:  # closing must never fail the daemon's shutdown
+                log.debug("telegram: error while closing the HTTP client", exc_info=True)
+
+
+def _retry_after_s(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the int will become a timedelta: we accept both
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -65,7 +80,7 @@ async def send_text(bot: Bot, chat_id: int, text: str, *, limiter: RateLimiter =
                 chat_id, text, parse_mode=ParseMode.HTML if html else None, link_preview_options=NO_PREVIEW)
             return message.message_id
         except RetryAfter as exc:
-            wait_s = _seconds(exc.retry_after)
+            wait_s = _retry_after_s(exc)
             floods += 1
             if floods > MAX_FLOOD_WAITS:
                 raise DeliveryError(f"telegram: flood control persists for chat {chat_id}",
@@ -111,7 +126,4 @@ class TelegramChannel:
         return Receipt(channel=self.kind, message_ids=tuple(sent))
 
     async def aclose(self) -> None:
-        try:
-            await self._bot.shutdown()
-        except (TelegramError, asyncio.CancelledError):  # closing must not fail the daemon's shutdown
-            log.debug("telegram: error while closing the bot", exc_info=True)
+        await close_bot(self._bot)
