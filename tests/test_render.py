@@ -53,7 +53,8 @@ def test_digest_groups_by_rule_newest_first_with_counts() -> None:
 def test_counts_agree_in_russian() -> None:
     assert [new_word(n) for n in (1, 2, 5, 11, 21, 111, 101)] == \
         ["новое", "новых", "новых", "новых", "новое", "новых", "новое"]
-    assert email_subject(digest(alert(1), alert(2, rules=("ОИС",)))) == "Монитор: 2 новых по «Словения», «ОИС»"
+    two = digest(alert(1), alert(2, rules=("ОИС",)))
+    assert email_subject(two) == "Монитор: 2 новых по «Словения», «ОИС»"
     assert email_subject(digest(alert(1))) == "Монитор: 1 новое по «Словения» — Новость 1"
 
 

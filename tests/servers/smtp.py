@@ -77,14 +77,14 @@ class SmtpServer:
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.username
               and auth_data.password.decode() == self.password)
         self.auth_attempts.append((mechanism, ok))
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     def start(self) -> SmtpServer:
         handler = _Handler(self.refuse, self.received)
         kwargs: dict[str, Any] = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 5.0}
         if self.username is not None:
             kwargs.update(authenticator=self._authenticate, auth_required=True,
-                          auth_require_tls=self.security != "none")
+                          auth_require_tls=self.security == "starttls")  # implicit TLS: aiosmtpd cannot tell
         if self.security == "starttls":
             kwargs.update(tls_context=self._server_context(), require_starttls=True)
         elif self.security == "tls":
