@@ -101,8 +101,8 @@ class TelegramApiServer:
                 path, params = request
                 if not await self._respond(writer, path, params):
                     break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # a cancelled handler ends quietly: asyncio logs an error for a server task that re-raises
         finally:
             self._writers.discard(writer)
             self._tasks.discard(task)
