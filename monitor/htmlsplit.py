@@ -14,7 +14,7 @@ from collections.abc import Iterable
 TELEGRAM_LIMIT = 4096
 
 # A tag, a character reference, a run of whitespace, or one other character: the units we never cut inside.
-_TOKEN = re.compile(r"<[^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|\w+);|\s+|[^<&\s]", re.DOTALL)
+_TOKEN = re.compile(r"<[^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|\w+);|\s{1,64}|[^<&\s]", re.DOTALL)
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
 _ANY_TAG = re.compile(r"<[^>]*>")
 

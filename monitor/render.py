@@ -27,6 +27,8 @@ _ENV = Environment(
 _HIGHLIGHT_TELEGRAM = Markup("<b>{}</b>")
 _HIGHLIGHT_EMAIL = Markup('<b style="background-color:#fef3c7;color:#111827;">{}</b>')
 _SPACES = re.compile(r"\s+")
+# A link whose <a href> alone would not fit in a message cannot be split safely (and is not a real URL).
+MAX_LINK = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,7 @@ def highlight(snippet: str, spans: tuple[tuple[int, int], ...], wrap: Markup = _
 def _view(alert: Alert, timezone: str, wrap: Markup) -> _AlertView:
     return _AlertView(
         title=_SPACES.sub(" ", alert.title).strip() or alert.url,
-        url=alert.url,
+        url=alert.url if len(alert.url) <= MAX_LINK else "",
         source=alert.source,
         when=local_time(alert.published_at, timezone),
         rules=alert.rules,
@@ -128,6 +130,8 @@ def _groups(digest: Digest, wrap: Markup) -> list[_Group]:
 
 def render_telegram(digest: Digest, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Telegram HTML messages, each within `limit` UTF-16 units, split between alerts where possible."""
+    if not digest.alerts:
+        return []
     groups = _groups(digest, _HIGHLIGHT_TELEGRAM)
     alert_t = _ENV.get_template("telegram_alert.html.j2")
     if len(digest.alerts) == 1:
@@ -141,7 +145,7 @@ def render_telegram(digest: Digest, limit: int = TELEGRAM_LIMIT) -> list[str]:
         first, *rest = (alert_t.render(a=a) for a in g.alerts)
         blocks.append(f"{group_t.render(g=g).strip()}\n{first}")
         blocks.extend(rest)
-    return pack_blocks(blocks, limit) if digest.alerts else []
+    return pack_blocks(blocks, limit)
 
 
 def email_subject(digest: Digest) -> str:

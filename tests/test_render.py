@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -129,3 +130,13 @@ def test_console_text() -> None:
     out = render_text(digest(alert(1), alert(2)))
     assert out.startswith("== desk: 2 новых ==")
     assert "* Новость 1" in out and "> Посол Казахстана в Словении" in out
+
+
+def test_absurd_url_and_whitespace_do_not_break_splitting() -> None:
+    a = replace(alert(1, snippet="x" + " " * 9000 + "y", spans=((0, 1),)), url="https://e.kz/" + "q" * 5000)
+    d = digest(a, alert(2))
+    messages = render_telegram(d)
+    assert all(utf16_len(m) <= 4096 for m in messages)
+    for m in messages:
+        check_html(m)
+    assert render_telegram(digest()) == []

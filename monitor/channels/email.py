@@ -13,7 +13,7 @@ import ssl
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from typing import ClassVar
 
 import aiosmtplib
@@ -29,7 +29,7 @@ def message_id(digest: Digest, sender: str) -> str:
     """`<sha256(key)[:32]@sender's domain>`; without a key, the outbox rows identify the digest."""
     basis = digest.key or ",".join(str(i) for a in digest.alerts for i in a.outbox_ids) or digest.recipient
     digest_hash = hashlib.sha256(f"{digest.recipient}\0{basis}".encode()).hexdigest()[:32]
-    domain = sender.rpartition("@")[2] or "monitor.invalid"
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "monitor.invalid"
     return f"<monitor.{digest_hash}@{domain}>"
 
 
@@ -37,7 +37,8 @@ def build_message(digest: Digest, sender: str, to: str, *, now: datetime | None 
     rendered = render_email(digest)
     msg = EmailMessage()
     msg["Subject"] = rendered.subject
-    msg["From"] = Address(display_name="Монитор", addr_spec=sender)
+    name, addr = parseaddr(sender)  # smtp.from may be "monitor@x" or "Монитор <monitor@x>"
+    msg["From"] = Address(display_name=name or "Монитор", addr_spec=addr)
     msg["To"] = to
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = message_id(digest, sender)
@@ -70,11 +71,12 @@ class EmailChannel:
 
     async def send(self, digest: Digest) -> Receipt:
         msg = build_message(digest, self.smtp.from_, self.address)
+        envelope_from = parseaddr(self.smtp.from_)[1]
         security = self.smtp.security
         try:
             await aiosmtplib.send(
                 msg,
-                sender=self.smtp.from_,
+                sender=envelope_from,
                 recipients=[self.address],
                 hostname=self.smtp.host,
                 port=self.smtp.port,

@@ -120,8 +120,13 @@ class TelegramChannel:
     async def send(self, digest: Digest) -> Receipt:
         parts = render_telegram(digest)
         sent = self._progress.setdefault(digest.key, []) if digest.key else []
-        for text in parts[len(sent):]:
-            sent.append(str(await send_text(self._bot, self.chat_id, text, limiter=self._limiter)))
+        try:
+            for text in parts[len(sent):]:
+                sent.append(str(await send_text(self._bot, self.chat_id, text, limiter=self._limiter)))
+        except DeliveryError as exc:
+            if not exc.transient:  # the outbox will not retry this digest: forget its progress
+                self._progress.pop(digest.key, None)
+            raise
         self._progress.pop(digest.key, None)
         return Receipt(channel=self.kind, message_ids=tuple(sent))
 
