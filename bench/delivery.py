@@ -1,5 +1,5 @@
-"""Delivery figures (JSON on stdout, never pass/fail): rendering speed, Telegram pacing against the test Bot API
-server, SMTP sends per second against the test SMTP server. Run: `.venv/bin/python -m bench.delivery`."""
+"""Delivery figures (JSON on stdout, never pass/fail): rendering speed, Telegram pacing against the test Bot
+API server, SMTP sends per second against the test SMTP server. Run: `.venv/bin/python -m bench.delivery`."""
 
 from __future__ import annotations
 

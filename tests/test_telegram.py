@@ -117,7 +117,7 @@ def test_limiter_paces_per_chat_and_overall() -> None:
     slots = sorted(lim2.reserve(chat, now) for chat in range(90))
     for i in range(len(slots) - 30):  # never more than 30 in any one-second window
         assert slots[i + 30] - slots[i] >= 1.0 - 1e-9
-    assert slots[-1] - now < 3.0
+    assert slots[-1] - now < 3.5  # 90 sends at ~27/s
 
 
 async def test_limiter_sleeps_for_real() -> None:
