@@ -6,7 +6,7 @@ TOML block with the preset's settings underneath), `common` the keys every sourc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
@@ -25,6 +25,7 @@ class SourceState:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False  # set by poll() when the server answered 304
+    known: dict[str, str] = field(default_factory=dict)  # url -> title of items already stored (skip refetch)
 
 
 class Source(Protocol):
