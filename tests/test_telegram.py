@@ -59,6 +59,17 @@ async def test_429_waits_retry_after_then_succeeds(channel: TelegramChannel,
     assert len(telegram_api.messages) == 1 and receipt.message_ids
 
 
+async def test_long_flood_wait_goes_back_to_the_outbox_with_retry_after(
+        channel: TelegramChannel, telegram_api: TelegramApiServer) -> None:  # noqa: F811
+    telegram_api.fail_next("sendMessage", "429", retry_after=45)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as err:
+        await channel.send(digest(alert(1)))
+    assert time.monotonic() - started < 1.0  # did not sit on the outbox lease
+    assert err.value.transient is True and err.value.retry_after_s == 45
+    assert telegram_api.messages == []
+
+
 async def test_403_blocked_is_permanent(channel: TelegramChannel,
                                         telegram_api: TelegramApiServer) -> None:  # noqa: F811
     telegram_api.fail_next("sendMessage", "blocked")

@@ -35,7 +35,9 @@ from monitor.render import render_telegram
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-MAX_FLOOD_WAITS = 5  # after this many 429s in a row the outbox keeps the row and retries later
+# How long one send may wait out flood control in place. Beyond it the row goes back to the outbox with the
+# server's retry_after (still never dropped): the outbox lease (60 s) must not run out under a waiting send.
+MAX_FLOOD_WAIT_S = 30.0
 
 
 def make_bot(config: TelegramConfig, *, read_timeout_s: float = 20.0) -> Bot:
@@ -67,12 +69,12 @@ def _retry_after_s(exc: RetryAfter) -> float:
 
 
 async def send_text(bot: Bot, chat_id: int, text: str, *, limiter: RateLimiter = LIMITER,
-                    html: bool = True) -> int:
+                    html: bool = True, max_flood_wait_s: float = MAX_FLOOD_WAIT_S) -> int:
     """Send one message, paced and retried on flood control; returns the Telegram message id.
 
     Raises DeliveryError with `transient` set from the kind of failure.
     """
-    floods = 0
+    waited_s = 0.0
     while True:
         await limiter.wait(chat_id)
         try:
@@ -81,17 +83,18 @@ async def send_text(bot: Bot, chat_id: int, text: str, *, limiter: RateLimiter =
             return message.message_id
         except RetryAfter as exc:
             wait_s = _retry_after_s(exc)
-            floods += 1
-            if floods > MAX_FLOOD_WAITS:
-                raise DeliveryError(f"telegram: flood control persists for chat {chat_id}",
+            limiter.penalize(chat_id, wait_s)
+            waited_s += wait_s
+            if waited_s > max_flood_wait_s:
+                raise DeliveryError(f"telegram: flood control for chat {chat_id}, retry after {wait_s:.0f} s",
                                     transient=True, retry_after_s=wait_s) from exc
             log.warning("telegram: flood control for chat %s, waiting %.0f s", chat_id, wait_s)
-            limiter.penalize(chat_id, wait_s)
         except BadRequest as exc:
             reason = exc.message
             if html and "can't parse entities" in reason.lower():
                 log.warning("telegram: chat %s rejected our markup (%s); sending plain text", chat_id, reason)
-                return await send_text(bot, chat_id, strip_tags(text), limiter=limiter, html=False)
+                return await send_text(bot, chat_id, strip_tags(text), limiter=limiter, html=False,
+                                       max_flood_wait_s=max_flood_wait_s - waited_s)
             raise DeliveryError(f"telegram: chat {chat_id}: {reason}", transient=False) from exc
         except Forbidden as exc:
             raise DeliveryError(f"telegram: chat {chat_id}: {exc.message}", transient=False) from exc
