@@ -141,6 +141,9 @@ def render_telegram(digest: Digest, limit: int = TELEGRAM_LIMIT) -> list[str]:
         total=total, total_word=new_word(total), groups=groups)]
     group_t = _ENV.get_template("telegram_group.html.j2")
     for g in groups:
+        if len(groups) == 1:  # the header already names the only rule
+            blocks.extend(alert_t.render(a=a) for a in g.alerts)
+            break
         # The group line travels with its first alert so that a message never ends on an orphan heading.
         first, *rest = (alert_t.render(a=a) for a in g.alerts)
         blocks.append(f"{group_t.render(g=g).strip()}\n{first}")

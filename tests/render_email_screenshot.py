@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from monitor.models import Digest
@@ -54,9 +55,11 @@ def write_preview(out_dir: Path) -> tuple[Path, Path | None]:
     if chromium is None:
         return html_path, None
     png = out_dir / "sample-email.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--screenshot={png}", "--window-size=900,1400", html_path.resolve().as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    with tempfile.TemporaryDirectory() as profile:  # a fresh profile: no lock clash with another run
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={png}",
+                        "--window-size=900,1400", html_path.resolve().as_uri()],
+                       check=True, capture_output=True, timeout=120)
     return html_path, png
 
 

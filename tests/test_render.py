@@ -51,6 +51,12 @@ def test_digest_groups_by_rule_newest_first_with_counts() -> None:
         assert msg.count(f"Новость {n}<") == 1
 
 
+def test_single_rule_digest_names_the_rule_in_the_header_only() -> None:
+    [msg] = render_telegram(digest(alert(1), alert(2)))
+    assert msg.startswith("<b>Монитор: 2 новых по «Словения»</b>\n\n<b><a")
+    assert "(2)" not in msg and "•" not in msg
+
+
 def test_counts_agree_in_russian() -> None:
     assert [new_word(n) for n in (1, 2, 5, 11, 21, 111, 101)] == \
         ["новое", "новых", "новых", "новых", "новое", "новых", "новое"]

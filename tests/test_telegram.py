@@ -86,6 +86,23 @@ async def test_chat_not_found_is_permanent(channel: TelegramChannel,
     assert err.value.transient is False and "chat not found" in str(err.value).lower()
 
 
+async def test_migrated_chat_unknown_token_and_5xx(channel: TelegramChannel,
+                                                   telegram_api: TelegramApiServer) -> None:  # noqa: F811
+    telegram_api.fail_next("sendMessage", "migrated")
+    with pytest.raises(DeliveryError) as err:
+        await channel.send(digest(alert(1)))
+    assert err.value.transient is False and "-1001234" in str(err.value)
+    telegram_api.fail_next("sendMessage", "unauthorized")
+    with pytest.raises(DeliveryError) as err:
+        await channel.send(digest(alert(1)))
+    assert err.value.transient is False and "token" in str(err.value)
+    telegram_api.fail_next("sendMessage", "server")
+    with pytest.raises(DeliveryError) as err:
+        await channel.send(digest(alert(1)))
+    assert err.value.transient is True
+    assert telegram_api.messages == []
+
+
 async def test_parse_error_falls_back_to_plain_text(channel: TelegramChannel,
                                                     telegram_api: TelegramApiServer) -> None:  # noqa: F811
     telegram_api.fail_next("sendMessage", "parse")

@@ -21,6 +21,7 @@ FAILURES: dict[str, tuple[int, str]] = {
     "blocked": (403, "Forbidden: bot was blocked by the user"),
     "not_found": (400, "Bad Request: chat not found"),
     "server": (500, "Internal Server Error"),
+    "unauthorized": (401, "Unauthorized"),
 }
 
 
@@ -128,6 +129,10 @@ class TelegramApiServer:
                     description = f"Too Many Requests: retry after {retry_after}"
                     return _write(writer, 429, {"ok": False, "error_code": 429, "description": description,
                                                 "parameters": {"retry_after": retry_after}})
+                if kind == "migrated":
+                    return _write(writer, 400, {"ok": False, "error_code": 400,
+                                                "description": "Bad Request: group chat was upgraded to a supergroup",
+                                                "parameters": {"migrate_to_chat_id": -1001234}})
                 code, description = FAILURES[kind]
                 return _write(writer, code, {"ok": False, "error_code": code, "description": description})
         result = await self._call(method, params)
