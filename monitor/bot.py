@@ -21,7 +21,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, TelegramError
 
 from monitor.channels.ratelimit import LIMITER, RateLimiter
-from monitor.channels.telegram import close_bot, make_bot, send_text
+from monitor.channels.telegram import make_bot, send_text
 from monitor.config import TelegramConfig, parse_duration
 from monitor.errors import DeliveryError
 from monitor.models import Alert, Digest
@@ -68,7 +68,8 @@ class TelegramBot:
         self.timezone = timezone
         self.poll_timeout_s = poll_timeout_s
         self._limiter = limiter
-        self._bot: Bot = make_bot(telegram)
+        self._client = make_bot(telegram)
+        self._bot: Bot = self._client.bot
         self._offset: int | None = None
         self._username: str | None = None
         self._refused: set[int] = set()  # in memory: after a restart a stranger may get one more refusal
@@ -172,4 +173,4 @@ class TelegramBot:
             await asyncio.sleep(delay_s)
 
     async def aclose(self) -> None:
-        await close_bot(self._bot)
+        await self._client.aclose()

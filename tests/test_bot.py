@@ -115,16 +115,19 @@ async def test_long_polling_runs_in_the_loop_and_answers(bot: TelegramBot,
     telegram_api.push_update(ALLOWED, "/start")
     telegram_api.push_update(STRANGER, "/rules")
     telegram_api.push_update(STRANGER, "/rules")
-    for _ in range(100):
-        if len(telegram_api.messages) >= 2:
+
+    def offsets() -> list[object]:
+        return [p.get("offset") for method, p in telegram_api.requests if method == "getUpdates"]
+
+    for _ in range(100):  # until the replies are out and the next poll has confirmed the updates
+        if len(telegram_api.messages) >= 2 and "1003" in offsets():
             break
         await asyncio.sleep(0.05)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert [m.chat_id for m in telegram_api.messages] == [ALLOWED, STRANGER]
     assert all(m.parse_mode == "HTML" for m in telegram_api.messages)
-    offsets = [p.get("offset") for method, p in telegram_api.requests if method == "getUpdates"]
-    assert offsets[0] is None and "1003" in offsets  # every update is confirmed
+    assert offsets()[0] is None and "1003" in offsets()  # every update is confirmed
 
 
 async def test_polling_survives_server_outage(bot: TelegramBot, telegram_api: TelegramApiServer) -> None:  # noqa: F811

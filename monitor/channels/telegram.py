@@ -38,27 +38,35 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # How long one send may wait out flood control in place. Beyond it the row goes back to the outbox with the
 # server's retry_after (still never dropped): the outbox lease (60 s) must not run out under a waiting send.
 MAX_FLOOD_WAIT_S = 30.0
+MAX_PROGRESS = 100
 
 
-def make_bot(config: TelegramConfig, *, read_timeout_s: float = 20.0) -> Bot:
+class BotClient:
+    """A PTB Bot plus the HTTP clients it was built with, so that they can be closed: Bot.shutdown() does
+    nothing for a bot that was never initialize()d, and we skip initialize() on purpose (it calls getMe, a
+    round trip that sending does not need)."""
+
+    def __init__(self, bot: Bot, requests: tuple[HTTPXRequest, ...]) -> None:
+        self.bot = bot
+        self._requests = requests
+
+    async def aclose(self) -> None:
+        for request in self._requests:
+            try:
+                await request.shutdown()
+            except Exception:  # closing must never fail the daemon's shutdown
+                log.debug("telegram: error while closing the HTTP client", exc_info=True)
+
+
+def make_bot(config: TelegramConfig, *, read_timeout_s: float = 20.0) -> BotClient:
     if not config.token:
         raise ConfigError(["telegram.token: not set (use token = \"${TELEGRAM_TOKEN}\" or token_file)"])
     request = HTTPXRequest(connect_timeout=10.0, read_timeout=read_timeout_s, write_timeout=20.0)
     updates = HTTPXRequest(connect_timeout=10.0, read_timeout=read_timeout_s)
     # PTB appends the token to base_url, so ".../bot" + token gives the documented ".../bot<token>/<method>".
-    return Bot(config.token, base_url=f"{config.api_url.rstrip('/')}/bot", request=request,
-               get_updates_request=updates)
-
-
-async def close_bot(bot: Bot) -> None:
-    """Close the HTTP clients. Bot.shutdown() does nothing for a bot that was never initialize()d, and we
-    skip initialize() on purpose: it calls getMe, a network round trip that a send does not need."""
-    for request in {id(r): r for r in (bot.request, getattr(bot, "_request", (None,))[0])}.values():
-        if isinstance(request, HTTPXRequest):
-            try:
-                await request.shutdown()
-            except Exception:  # closing must never fail the daemon's shutdown
-                log.debug("telegram: error while closing the HTTP client", exc_info=True)
+    bot = Bot(config.token, base_url=f"{config.api_url.rstrip('/')}/bot", request=request,
+              get_updates_request=updates)
+    return BotClient(bot, (request, updates))
 
 
 def _retry_after_s(exc: RetryAfter) -> float:
@@ -114,7 +122,8 @@ class TelegramChannel:
 
     def __init__(self, telegram: TelegramConfig, chat_id: int, *, limiter: RateLimiter = LIMITER) -> None:
         self.chat_id = chat_id
-        self._bot = make_bot(telegram)
+        self._client = make_bot(telegram)
+        self._bot = self._client.bot
         self._limiter = limiter
         # digest key -> ids of the parts already sent: a retry after a failure in the middle of a
         # multi-message digest resumes where it stopped instead of repeating the first parts.
@@ -122,6 +131,8 @@ class TelegramChannel:
 
     async def send(self, digest: Digest) -> Receipt:
         parts = render_telegram(digest)
+        if len(self._progress) > MAX_PROGRESS:  # keys of digests the outbox regrouped and never retried
+            self._progress.pop(next(iter(self._progress)))
         sent = self._progress.setdefault(digest.key, []) if digest.key else []
         try:
             for text in parts[len(sent):]:
@@ -134,4 +145,4 @@ class TelegramChannel:
         return Receipt(channel=self.kind, message_ids=tuple(sent))
 
     async def aclose(self) -> None:
-        await close_bot(self._bot)
+        await self._client.aclose()
