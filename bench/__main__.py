@@ -8,8 +8,10 @@ The matcher (2) and stories (4) benchmarks belong to the rules and stories modul
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import importlib
+import inspect
 import io
 import json
 import platform
@@ -31,6 +33,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("memory", "bench.bench_memory", [], ["--quick"]),
     ("startup", "bench.bench_startup", [], ["--quick"]),
     ("latency", "bench.bench_latency", [], ["--quick"]),
+    ("delivery", "bench.delivery", [], []),  # the channels helper's figures (no arguments)
 ]
 
 
@@ -39,7 +42,9 @@ def _call(module: Any, argv: list[str]) -> dict[str, Any]:
     main: Callable[..., Any] = module.main
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        returned = main(argv)
+        returned = main(argv) if inspect.signature(main).parameters else main()
+        if inspect.isawaitable(returned):
+            returned = asyncio.run(returned)
     if isinstance(returned, dict):
         return returned
     text = buffer.getvalue().strip()
