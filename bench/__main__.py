@@ -29,7 +29,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("ingest", "bench.bench_ingest", [], ["--quick"]),
     ("matcher", "bench.bench_matcher", [], ["--sizes", "10,1000,10000", "--seconds", "0.5"]),
     ("polling", "bench.bench_polling", [], ["--quick"]),
-    ("stories", "bench.bench_stories", [], ["--quick"]),
+    ("stories", "bench.bench_stories", [], ["--sizes", "10000", "--window-sizes", "10000"]),
     ("memory", "bench.bench_memory", [], ["--quick"]),
     ("startup", "bench.bench_startup", [], ["--quick"]),
     ("latency", "bench.bench_latency", [], ["--quick"]),
@@ -41,10 +41,15 @@ def _call(module: Any, argv: list[str]) -> dict[str, Any]:
     """main(argv) -> dict, or a main that prints JSON (captured)."""
     main: Callable[..., Any] = module.main
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        returned = main(argv) if inspect.signature(main).parameters else main()
-        if inspect.isawaitable(returned):
-            returned = asyncio.run(returned)
+    saved = sys.argv
+    sys.argv = [module.__name__, *argv]  # for a main() that parses sys.argv itself
+    try:
+        with contextlib.redirect_stdout(buffer):
+            returned = main(argv) if inspect.signature(main).parameters else main()
+            if inspect.isawaitable(returned):
+                returned = asyncio.run(returned)
+    finally:
+        sys.argv = saved
     if isinstance(returned, dict):
         return returned
     text = buffer.getvalue().strip()
@@ -64,7 +69,7 @@ def run(key: str, module_name: str, argv: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         result = _call(module, argv)
-    except Exception as exc:  # one broken benchmark must not hide the others' figures
+    except (Exception, SystemExit) as exc:  # one broken benchmark must not hide the others' figures
         traceback.print_exc(file=sys.stderr)
         return {"error": f"{type(exc).__name__}: {exc}", "wall_s": time.perf_counter() - start}
     result["wall_s"] = time.perf_counter() - start
