@@ -18,7 +18,8 @@ _CONTAINERS = ("li", "blockquote")  # their inner <p> are taken instead, so noth
 # Never article text: scripts, navigation, share and social widgets, tag lists, related links, forms.
 _JUNK = ("script, style, noscript, iframe, nav, aside, footer, form, button, svg, figure figcaption, "
          ".share, .social, .tags, .breadcrumb, .breadcrumbs, .related, .advert, .banner, "
-         "[class*=share], [class*=social], [class*=subscribe], [class*=breadcrumb]")
+         "[class*=share], [class*=social], [class*=subscribe], [class*=breadcrumb], [class*=read-also], "
+         "[class*=related], [class*=readmore]")
 _SPACES = re.compile(r"\s+")
 # Whole paragraphs that are never article text: photo and video credits, share prompts, reproduction notices,
 # subscription calls. Anchored, so that a sentence merely containing such a word is kept.

@@ -93,10 +93,12 @@ def parse_listing(html: str, base_url: str, options: HtmlOptions) -> list[Entry]
         if url in seen or not url.startswith(("http://", "https://")):
             continue
         seen.add(url)
-        title_node = card.css_first(options.title) if options.title else link
+        title_node = (card.css_first(options.title) if options.title else None) or link
+        # An overlay link has no text of its own: its aria-label or title attribute names the article.
+        title = clean_space(title_node.text()) or link.attributes.get("aria-label") or \
+            link.attributes.get("title") or ""
         raw_date = node_date(card.css_first(options.date) if options.date else None, options.date_attr)
-        entries.append(Entry(url=url, title=clean_title(title_node.text() if title_node else ""),
-                             paragraphs=(), published_at=parse_date(raw_date)))
+        entries.append(Entry(url=url, title=clean_title(title), paragraphs=(), published_at=parse_date(raw_date)))
         if len(entries) >= options.max_items:
             break
     return [e for e in entries if clean_space(e.title) or options.fetch_articles]

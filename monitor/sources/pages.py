@@ -100,7 +100,9 @@ async def fetch_article_pages(
     """Fetch each entry's page unless the store already has that URL under the same title."""
 
     async def one(entry: Entry) -> Entry | None:
-        if state.known.get(entry.url) == entry.title:
+        stored_title = state.known.get(entry.url)
+        # Known URL under the same title (or the listing shows none): stored already, skip the page.
+        if stored_title is not None and (stored_title == entry.title or not entry.title):
             return None
         try:
             response = await http.get(entry.url, verify=verify, headers=headers)

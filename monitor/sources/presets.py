@@ -34,6 +34,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sections": ["politics", "press-materialy"],
         "item": ".news-list__item > article",
         "link": ".news__overlay-link",
+        "title": ".news__title",
         "date": ".news__date",
         **_KT_ARTICLE,
         "max_items": 20,
