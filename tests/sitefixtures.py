@@ -66,8 +66,10 @@ def local_overrides(pages: PageServer, preset: str) -> str:
 
 
 def source_block(pages: PageServer, preset: str, name: str | None = None, extra: str = "") -> str:
-    return (f'[[sources]]\nname = "{name or preset}"\npreset = "{preset}"\n'
-            + local_overrides(pages, preset) + extra)
+    given = {line.split("=")[0].strip() for line in extra.splitlines() if "=" in line}
+    overrides = "".join(line + "\n" for line in local_overrides(pages, preset).splitlines()
+                        if line.split("=")[0].strip() not in given)
+    return f'[[sources]]\nname = "{name or preset}"\npreset = "{preset}"\n' + overrides + extra
 
 
 def preset_source(pages: PageServer, preset: str, extra: str = "") -> Source:
