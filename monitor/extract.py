@@ -21,6 +21,7 @@ _JUNK = ("script, style, noscript, iframe, nav, aside, footer, form, button, svg
          "[class*=share], [class*=social], [class*=subscribe], [class*=breadcrumb], [class*=read-also], "
          "[class*=related], [class*=readmore]")
 _SPACES = re.compile(r"\s+")
+_PARA = "\u2029"  # Unicode paragraph separator: marks <br> and block boundaries; whitespace to clean_space
 # Whole paragraphs that are never article text: photo and video credits, share prompts, reproduction notices,
 # subscription calls. Anchored, so that a sentence merely containing such a word is kept.
 _BOILERPLATE = re.compile(
@@ -81,18 +82,20 @@ def paragraphs_from_node(node: Node | None) -> tuple[str, ...]:
         return ()
     for junk in node.css(_JUNK):
         junk.decompose()
-    blocks = [clean_space(n.text(separator=" ")) for n in node.css(_BLOCK_TAGS)
+    # A line break is whitespace inside a paragraph, and a paragraph boundary in text written without <p>.
+    for br in node.css("br"):
+        br.replace_with(_PARA)
+    # separator="" keeps "<b>word</b>." as "word." (a space before punctuation would shift match spans).
+    blocks = [clean_space(n.text(separator="")) for n in node.css(_BLOCK_TAGS)
               if not (n.tag in _CONTAINERS and n.css_first("p") is not None)]
     loose = clean_space(node.text(separator=" "))
     if not blocks or sum(map(len, blocks)) < 0.6 * len(loose):
-        # Text written with <br> or bare in a <div>: split at line breaks and block boundaries.
-        for br in node.css("br"):
-            br.replace_with("\n")
-        html = node.html or ""
-        html = re.sub(r"</?(p|div|h\d|li|blockquote|section|article|tr)\b[^>]*>", "\n", html, flags=re.I)
-        text = HTMLParser(f"<html><body><pre>{html}</pre></body></html>").body
-        raw = text.text(separator=" ") if text is not None else ""
-        blocks = [clean_space(line) for line in raw.split("\n")]
+        # Text bare in a <div>: split at line breaks and block boundaries.
+        html = re.sub(r"</?(p|div|h\d|li|blockquote|section|article|tr|table)\b[^>]*>", _PARA, node.html or "",
+                      flags=re.IGNORECASE)
+        body = HTMLParser(f"<html><body>{html}</body></html>").body
+        raw = body.text(separator="") if body is not None else ""
+        blocks = [clean_space(chunk) for chunk in raw.split(_PARA)]
     out: list[str] = []
     for b in blocks:
         if b and not is_boilerplate(b) and (not out or out[-1] != b):
