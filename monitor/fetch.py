@@ -85,18 +85,17 @@ class FetchPolicy:
                 values[attr] = value
         return cls(**values)
 
-    def gap_for(self, host: str) -> float:
+    def gap_for(self, hostname: str) -> float:
         if self.host_gap_s is not None:
             return self.host_gap_s
-        return 0.0 if _is_loopback(host) else DEFAULT_HOST_GAP_S
+        return 0.0 if _is_loopback(hostname) else DEFAULT_HOST_GAP_S
 
 
-def _is_loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 else host.strip("[]")
-    if name == "localhost":
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
         return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -131,6 +130,7 @@ class _Host:
     """Politeness state of one host: a concurrency limit and the earliest start of its next request."""
 
     slots: asyncio.Semaphore
+    gap_s: float
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = 0.0
 
@@ -173,15 +173,17 @@ class Fetcher:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def _host(self, url: str) -> tuple[str, _Host]:
-        host = urlsplit(url).netloc.lower()
-        if host not in self._hosts:
-            self._hosts[host] = _Host(asyncio.Semaphore(self.policy.per_host))
-        return host, self._hosts[host]
+    def _host(self, url: str) -> _Host:
+        parts = urlsplit(url)
+        key = parts.netloc.lower()
+        if key not in self._hosts:
+            gap = self.policy.gap_for((parts.hostname or "").lower())
+            self._hosts[key] = _Host(asyncio.Semaphore(self.policy.per_host), gap)
+        return self._hosts[key]
 
-    async def _wait_turn(self, name: str, host: _Host) -> None:
+    async def _wait_turn(self, host: _Host) -> None:
         """Reserve the next start time for this host, then sleep until it (outside the lock)."""
-        gap = self.policy.gap_for(name)
+        gap = host.gap_s
         if gap <= 0:
             return
         async with host.lock:
@@ -231,9 +233,9 @@ class Fetcher:
         current = url
         _check_scheme(current)
         for _hop in range(MAX_REDIRECTS + 1):
-            name, host = self._host(current)
+            host = self._host(current)
             async with host.slots:
-                await self._wait_turn(name, host)
+                await self._wait_turn(host)
                 status, resp_headers, body = await self._request_once(
                     method, current, send_headers, json_body, verify
                 )

@@ -118,8 +118,8 @@ async def test_govkz_refused_by_both_is_an_error(pages: PageServer) -> None:
 
 async def test_govkz_without_fallback_reports_the_refusal(pages: PageServer) -> None:
     pages.routes[GOVKZ_REST] = Route(b"<html>login</html>")
-    with pytest.raises(FetchError, match="gov.kz refused the API request: REST API answered something that is "
-                                         "not JSON"):
+    with pytest.raises(FetchError, match=r"gov\.kz refused the API request: REST API answered something "
+                                         r"that is not JSON"):
         await poll(pages, "govkz-mfa", 'graphql_url = ""\n')
 
 
@@ -174,13 +174,13 @@ async def test_kt_kz_selectors_can_be_mended_in_toml(pages: PageServer) -> None:
         route.body = route.body.replace(b"news-list__item", b"feed__item")
     assert await poll(pages, "kt-kz") == []
     mended = await poll(pages, "kt-kz", 'item = ".feed__item > article"\nsections = ["politics"]\n')
-    assert [e.url for e in mended][0] == pages.url(KT_1001) and len(mended) == 2
+    assert mended[0].url == pages.url(KT_1001) and len(mended) == 2
 
 
 async def test_kt_kz_rss(pages: PageServer) -> None:
     serve_kt(pages)
     entries = await poll(pages, "kt-kz-rss")
-    assert [e.url for e in entries][0] == pages.url(KT_1001)
+    assert entries[0].url == pages.url(KT_1001)
     assert entries[0].published_at == utc(2026, 3, 12, 13, 40)
     assert entries[0].paragraphs[0].startswith("Казахстанские дипломаты провели серию встреч")
 
@@ -207,7 +207,7 @@ async def test_inform_kz_listing_and_articles(pages: PageServer) -> None:
 async def test_inform_kz_more_pages(pages: PageServer) -> None:
     serve_inform(pages)
     entries = await poll(pages, "inform-kz", "pages = 2\n")
-    assert [e.url for e in entries][-1] == pages.url(INFORM_3)
+    assert entries[-1].url == pages.url(INFORM_3)
     assert entries[-1].published_at == utc(2026, 1, 19, 4, 5)
     assert any(h.path == "/ru/lenta?page=2" for h in pages.hits)
 
