@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,26 @@ def test_default_gap_spares_loopback_only() -> None:
     assert policy.gap_for("www.kt.kz") == 1.0 and policy.gap_for("127.0.0.1") == 0.0
     assert policy.gap_for("localhost") == 0.0 and policy.gap_for("::1") == 0.0
     assert FetchPolicy(host_gap_s=0.5).gap_for("127.0.0.1") == 0.5
+
+
+async def test_tls_is_verified_unless_the_source_says_insecure(runtime_factory: Any) -> None:
+    import ssl
+
+    import trustme
+
+    from monitor.pipeline import run_source
+
+    ca = trustme.CA()  # a CA nobody trusts: as a self-signed or forged certificate would be
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with PageServer(tls=context) as server:
+        server.routes["/feed"] = Route(b'<rss version="2.0"><channel><title>t</title><item><title>A</title>'
+                                       b"<link>https://example.org/a</link></item></channel></rss>")
+        url = server.url("/feed")
+        assert url.startswith("https://")
+        rt = await runtime_factory(f'fetch_retries = 0\n[[sources]]\nname = "strict"\nkind = "rss"\nurl = "{url}"\n'
+                                   f'[[sources]]\nname = "lax"\nkind = "rss"\nurl = "{url}"\ninsecure = true\n')
+        strict = await run_source(rt, "strict", force=True)
+        lax = await run_source(rt, "lax", force=True)
+    assert not strict.ok and "CERTIFICATE_VERIFY_FAILED" in (strict.error or "")
+    assert lax.ok and lax.new_items == 1
