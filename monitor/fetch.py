@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -75,15 +75,9 @@ class FetchPolicy:
 
     @classmethod
     def from_daemon(cls, daemon: DaemonConfig) -> FetchPolicy:
-        """The [daemon] fetch_* keys; missing keys keep the defaults (so older configs keep working)."""
-        values: dict[str, Any] = {}
-        for key, attr in (("fetch_timeout", "timeout_s"), ("max_response", "max_bytes"),
-                          ("host_concurrency", "per_host"), ("host_gap", "host_gap_s"),
-                          ("fetch_retries", "retries")):
-            value = getattr(daemon, key, None)
-            if value is not None:
-                values[attr] = value
-        return cls(**values)
+        """The [daemon] fetch keys (docs/sources.md, "Fetching policy")."""
+        return cls(timeout_s=daemon.fetch_timeout, max_bytes=daemon.max_response, per_host=daemon.host_concurrency,
+                   host_gap_s=daemon.host_gap, retries=daemon.fetch_retries)
 
     def gap_for(self, hostname: str) -> float:
         if self.host_gap_s is not None:
