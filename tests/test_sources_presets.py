@@ -247,3 +247,28 @@ async def test_encoding_override_beats_a_wrong_declaration(pages: PageServer) ->
     assert not garbled[0].title.startswith("МИД")
     entries = await poll(pages, "mid-ru", 'encoding = "cp1251"\n')
     assert entries[0].title.startswith("МИД: Казахстанские дипломаты")
+
+
+def test_known_article_pages_tolerate_shortened_card_titles() -> None:
+    from monitor.models import Entry
+    from monitor.sources.pages import is_known
+
+    state = SourceState(known={"https://x/1": "Посол Казахстана в Словении провёл встречу с министром"})
+    assert is_known(state, Entry("https://x/1", "Посол Казахстана в Словении провёл…", ()))
+    assert is_known(state, Entry("https://x/1", "", ()))  # an overlay link without text
+    assert not is_known(state, Entry("https://x/1", "Посол Казахстана в Словении вручил грамоты", ()))
+    assert not is_known(state, Entry("https://x/2", "Посол Казахстана в Словении провёл…", ()))
+
+
+def test_preset_typos_and_contradictions_are_config_errors() -> None:
+    from monitor.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        parse_config('[[sources]]\nname = "kt"\npreset = "kt-kz"\nitme = ".card"\n', "c.toml")
+    assert "c.toml:4: sources[0].itme: unknown key" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        parse_config('[[sources]]\nname = "kt"\npreset = "kt-kz"\nurl = "https://www.kt.kz/rus/all"\n', "c.toml")
+    assert "`sections` needs a `url` containing {section}" in str(err.value)
+    ok = parse_config('[[sources]]\nname = "kt"\npreset = "kt-kz"\nurl = "https://www.kt.kz/rus/all"\nsections = []\n')
+    source = build_source(ok.sources[0])
+    assert source.options.listing_urls() == ["https://www.kt.kz/rus/all"]  # type: ignore[attr-defined]

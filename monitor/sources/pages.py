@@ -93,6 +93,20 @@ def extract_article(html: str, entry: Entry, selectors: ArticleSelectors) -> Ent
     return apply_dateline(found, selectors.dateline)
 
 
+def _title_key(title: str) -> str:
+    return clean_space(title).casefold().rstrip(".…").strip()
+
+
+def is_known(state: SourceState, entry: Entry) -> bool:
+    """Stored already under this URL and the same title: the page need not be fetched again. A card may show
+    the title shortened ("…") or none at all; a changed title means an updated article, fetched again."""
+    stored = state.known.get(entry.url)
+    if stored is None:
+        return False
+    listed, kept = _title_key(entry.title), _title_key(stored)
+    return not listed or kept.startswith(listed) or listed.startswith(kept)
+
+
 async def fetch_article_pages(
     http: Fetcher, entries: list[Entry], state: SourceState, selectors: ArticleSelectors, *,
     encoding: str | None, verify: bool = True, headers: dict[str, str] | None = None,
@@ -100,9 +114,7 @@ async def fetch_article_pages(
     """Fetch each entry's page unless the store already has that URL under the same title."""
 
     async def one(entry: Entry) -> Entry | None:
-        stored_title = state.known.get(entry.url)
-        # Known URL under the same title (or the listing shows none): stored already, skip the page.
-        if stored_title is not None and (stored_title == entry.title or not entry.title):
+        if is_known(state, entry):
             return None
         try:
             response = await http.get(entry.url, verify=verify, headers=headers)
