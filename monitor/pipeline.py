@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -59,7 +60,9 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
             return PollResult(name, ok=True, skipped=True)
         if not await rt.leases.acquire_source(session, row, now):
             return PollResult(name, ok=True, skipped=True)
-        state = SourceState(etag=row.etag, last_modified=row.last_modified)
+        # Article pages not fetched by 3/4 of the poll timeout wait for the next poll: what was fetched is kept.
+        state = SourceState(etag=row.etag, last_modified=row.last_modified,
+                            deadline=time.monotonic() + 0.75 * rt.poll_timeout_s)
         recent = await session.execute(
             select(ItemRow.url, ItemRow.title).where(ItemRow.source == name)
             .order_by(ItemRow.id.desc()).limit(RECENT_URLS)

@@ -272,3 +272,18 @@ def test_preset_typos_and_contradictions_are_config_errors() -> None:
     ok = parse_config('[[sources]]\nname = "kt"\npreset = "kt-kz"\nurl = "https://www.kt.kz/rus/all"\nsections = []\n')
     source = build_source(ok.sources[0])
     assert source.options.listing_urls() == ["https://www.kt.kz/rus/all"]  # type: ignore[attr-defined]
+
+
+async def test_article_pages_out_of_time_wait_for_the_next_poll(pages: PageServer) -> None:
+    import time
+
+    serve_kt(pages)
+    pages.routes[KT_1003].delay_s = 1.5  # one slow article page
+    state = SourceState(deadline=time.monotonic() + 0.7)
+    entries = await poll(pages, "kt-kz", state=state)
+    assert len(entries) == 3 and pages.url(KT_1003) not in {e.url for e in entries}
+    assert state.listed == 4
+    # Next poll: the three are stored (known), the slow one is fetched now.
+    pages.routes[KT_1003].delay_s = 0
+    later = SourceState(known={e.url: e.title for e in entries}, deadline=time.monotonic() + 5)
+    assert [e.url for e in await poll(pages, "kt-kz", state=later)] == [pages.url(KT_1003)]

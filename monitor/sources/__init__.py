@@ -31,6 +31,8 @@ class SourceState:
     # Set by poll(): items on the listing, known ones included (poll() returns only those it had to fetch).
     # Zero for a long time on a source that used to list items means its markup changed (`monitor status`).
     listed: int | None = None
+    # time.monotonic() by which article pages must be fetched; the rest wait for the next poll (None: no limit).
+    deadline: float | None = None
 
 
 class Source(Protocol):

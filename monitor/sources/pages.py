@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -113,11 +114,17 @@ async def fetch_article_pages(
 ) -> list[Entry]:
     """Fetch each entry's page unless the store already has that URL under the same title."""
 
+    late: list[str] = []
+
     async def one(entry: Entry) -> Entry | None:
         if is_known(state, entry):
             return None
+        remaining = None if state.deadline is None else max(0.0, state.deadline - time.monotonic())
         try:
-            response = await http.get(entry.url, verify=verify, headers=headers)
+            response = await asyncio.wait_for(http.get(entry.url, verify=verify, headers=headers), remaining)
+        except TimeoutError:  # out of this poll's time (waiting for its turn at the host, mostly)
+            late.append(entry.url)
+            return None
         except FetchError as exc:
             log.warning("article fetch failed url=%s error=%s", entry.url, exc)
             raise
@@ -126,7 +133,10 @@ async def fetch_article_pages(
     results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     fetched = [r for r in results if isinstance(r, Entry)]
     failures = [r for r in results if isinstance(r, BaseException)]
-    if failures and not fetched:
-        first = failures[0]
+    if late:
+        log.info("%d article pages left for the next poll (out of time), first %s", len(late), late[0])
+    if (failures or late) and not fetched:
+        first = failures[0] if failures else FetchError(
+            f"no article page fetched in time ({len(late)} waiting, first {late[0]})")
         raise first if isinstance(first, FetchError) else FetchError(f"article pages failed: {first}")
     return [e for e in fetched if clean_space(e.title) or e.paragraphs]
