@@ -210,5 +210,10 @@ async def test_tls_is_verified_unless_the_source_says_insecure(runtime_factory: 
                                    f'[[sources]]\nname = "lax"\nkind = "rss"\nurl = "{url}"\ninsecure = true\n')
         strict = await run_source(rt, "strict", force=True)
         lax = await run_source(rt, "lax", force=True)
+        # A redirect from https down to plain http is refused, even with verification off.
+        server.routes["/downgrade"] = Route(status=302, headers={"Location": "http://127.0.0.1:9/feed"})
+        async with fetcher() as http:
+            with pytest.raises(FetchError, match="refusing redirect from https to another scheme"):
+                await http.get(server.url("/downgrade"), verify=False)
     assert not strict.ok and "CERTIFICATE_VERIFY_FAILED" in (strict.error or "")
     assert lax.ok and lax.new_items == 1
