@@ -181,7 +181,10 @@ async def test_minimum_gap_between_requests_to_one_host(pages: PageServer) -> No
     async with http:
         await asyncio.gather(*(http.get(pages.url(f"/g{i}")) for i in range(4)))
     gaps = [b - a for a, b in zip(http.starts, http.starts[1:], strict=False)]
-    assert len(gaps) == 3 and all(g >= 0.19 for g in gaps), gaps
+    # Without the gap they would start together (~0 s apart). The slack is for a busy machine, where the OS can
+    # pause the test between a request's turn and the moment it is noted.
+    assert len(gaps) == 3 and all(g >= 0.15 for g in gaps), gaps
+    assert http.starts[-1] - http.starts[0] >= 0.55
 
 
 def test_default_gap_spares_loopback_only() -> None:
