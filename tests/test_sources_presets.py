@@ -278,8 +278,8 @@ async def test_article_pages_out_of_time_wait_for_the_next_poll(pages: PageServe
     import time
 
     serve_kt(pages)
-    pages.routes[KT_1003].delay_s = 1.5  # one slow article page
-    state = SourceState(deadline=time.monotonic() + 0.7)
+    pages.routes[KT_1003].delay_s = 3.0  # one slow article page
+    state = SourceState(deadline=time.monotonic() + 1.5)
     entries = await poll(pages, "kt-kz", state=state)
     assert len(entries) == 3 and pages.url(KT_1003) not in {e.url for e in entries}
     assert state.listed == 4
