@@ -140,7 +140,7 @@ def parse_date(value: str | None, default_year: int | None = None) -> datetime |
         try:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
-            parsed = parse_russian_date(value, default_year)
+            parsed = parse_russian_date(value, default_year, today=datetime.now(ASTANA).date())
     if parsed is None:
         return None
     if parsed.tzinfo is None:

@@ -7,7 +7,7 @@ Months are recognised in the genitive (`марта`), the nominative (`Янва�
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 # Stems, checked longest first so that "ма" (май/мая/мае) never shadows "март"/"марта".
 _MONTHS = {
@@ -21,6 +21,7 @@ _MAY = ("май", "мая", "мае", "маю", "маем")
 _WORDY = re.compile(r"(?<!\d)(\d{1,2})\s+([А-Яа-яЁёA-Za-z]+)\.?(?:\s*,?\s*(\d{4}))?")
 _WORDY_EN = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:\s*,?\s*(\d{4}))?")
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?!\d)")
+_RELATIVE = re.compile(r"\b(сегодня|today|вчера|yesterday)\b", re.IGNORECASE)
 _TIME = re.compile(r"(?<![\d.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?!\d)")
 
 
@@ -42,12 +43,15 @@ def _english_month(word: str) -> bool:
     return any(name.startswith(word) for name in names)
 
 
-def parse_russian_date(text: str, default_year: int | None = None) -> datetime | None:
+def parse_russian_date(text: str, default_year: int | None = None, today: date | None = None) -> datetime | None:
     """The first date in `text`, with its time if one is written. Without a year, `default_year` is used
-    (None: no date)."""
+    (None: no date). `Сегодня, 18:40` and `Вчера, 09:15` (fresh items on listings) need `today`."""
     hour = minute = second = 0
     if t := _TIME.search(text):
         hour, minute, second = int(t.group(1)), int(t.group(2)), int(t.group(3) or 0)
+    if today is not None and (rel := _RELATIVE.search(text)):
+        day = today - timedelta(days=1) if rel.group(1).lower() in ("вчера", "yesterday") else today
+        return datetime(day.year, day.month, day.day, hour, minute, second)
     try:
         if m := _NUMERIC.search(text):
             year = int(m.group(3))

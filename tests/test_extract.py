@@ -33,6 +33,15 @@ def test_russian_dates(text: str, expected: datetime) -> None:
     assert parse_russian_date(text, default_year=2026) == expected
 
 
+def test_today_and_yesterday_on_listings() -> None:
+    from datetime import date
+
+    today = date(2026, 3, 1)
+    assert parse_russian_date("Сегодня, 18:40", today=today) == datetime(2026, 3, 1, 18, 40)
+    assert parse_russian_date("вчера, 09:15", today=today) == datetime(2026, 2, 28, 9, 15)
+    assert parse_russian_date("Сегодня, 18:40") is None  # no reference day, no guess
+
+
 def test_not_dates() -> None:
     assert parse_russian_date("12 марта") is None  # no year and none given
     assert parse_russian_date("31 февраля 2026") is None
