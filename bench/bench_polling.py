@@ -4,9 +4,9 @@
 
 Round 1: every source lists 5 new articles; monitor fetches the listing and the 5 pages, extracts, stores and
 matches (SQLite). Round 2: every listing answers 304. All sources start at once, as the daemon's scheduler
-starts them; the bound is the daemon's own (the shared Fetcher's connection pool, 2 per host). urlwatch runs
-the same 1,000 listing URLs (listings only: it has no notion of article pages) with its worker pool set to
-the same size as our connection pool, from its own venv (bench/.venv-urlwatch, created on first use with
+starts them; the bound is the daemon's own (monitor.runtime.MAX_CONCURRENT_POLLS polls at once, 2 requests per
+host). urlwatch runs the same 1,000 listing URLs (listings only: it has no notion of article pages) with its
+worker pool set to the same size as that bound, from its own venv (bench/.venv-urlwatch, created on first use with
 `pip install urlwatch==2.29`). Every server is its own port on 127.0.0.1, served by bench.server in another
 process; that server is measured alone too. Targets: our round 1 faster than urlwatch's round 1, our 304
 round ≥ 5× faster than our round 1.
@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, Farm, cpu_seconds, daemon_config, emit, out_dir, raw_load
+from monitor.runtime import MAX_CONCURRENT_POLLS
 
 URLWATCH_VENV = ROOT / "bench" / ".venv-urlwatch"
 URLWATCH_VERSION = "2.29"
-CONCURRENCY = 100  # monitor.fetch: httpx.Limits(max_connections=100)
+# urlwatch's worker pool = monitor's bound on polls running at once (monitor.runtime.MAX_CONCURRENT_POLLS)
+CONCURRENCY = MAX_CONCURRENT_POLLS
 # Runs urlwatch's own CLI with its worker pool resized, timing only its job run (not interpreter start-up).
 URLWATCH_WRAPPER = """
 import sys, time, json

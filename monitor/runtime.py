@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from monitor.config import Config, SourceConfig
 from monitor.events import Events
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, FetchPolicy
 from monitor.leases import Leases
 from monitor.rules import Matcher, compile_rules
 from monitor.sources import Source, build_source
@@ -21,6 +22,7 @@ from monitor.store.tables import RecipientRow, SourceRow
 from monitor.stories import StoryIndex
 
 log = logging.getLogger(__name__)
+MAX_CONCURRENT_POLLS = 32
 
 
 def _now() -> datetime:
@@ -41,6 +43,10 @@ class Runtime:
     leases: Leases = field(default_factory=Leases)
     stories: StoryIndex = field(default_factory=StoryIndex)
     events: Events = field(default_factory=Events)
+    # Polls running at once (run_source waits for a slot). 1,000 sources all due at start-up, unbounded,
+    # queued for the 15 pooled database connections and SQLite's one writer until polls failed on the 30 s
+    # pool and busy timeouts (bench/bench_memory.py); this many keeps a round fast and the queue short.
+    poll_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_POLLS))
 
     def recipients_for(self, rule: str) -> list[str]:
         return [r.name for r in self.config.recipients if "*" in r.rules or rule in r.rules]
@@ -79,8 +85,9 @@ async def build_runtime(config: Config, *, fetcher: Fetcher | None = None,
 
     await upgrade(config.daemon.database)
     engine = make_engine(config.daemon.database)
+    fetcher = fetcher or Fetcher(FetchPolicy.from_daemon(config.daemon))
     runtime = Runtime(
-        config=config, engine=engine, sessions=sessionmaker(engine), fetcher=fetcher or Fetcher(),
+        config=config, engine=engine, sessions=sessionmaker(engine), fetcher=fetcher,
         matcher=compile_rules(()), sources={}, source_configs={}, clock=clock or _now,
     )
     if config.daemon.node_id:
