@@ -22,7 +22,7 @@ from monitor.store.queries import enqueue, known_hashes, source_row
 from monitor.store.tables import ItemRow, MatchRow, SourceRow, StoryRow
 
 log = logging.getLogger(__name__)
-DUE_SLACK_S = 30.0  # a source counts as due this much before its next_poll_at (see _next_poll)
+DUE_SLACK_S = 30.0  # at most; see _due_slack
 RECENT_URLS = 500  # stored URLs per source loaded before a poll, so known article pages are not refetched
 
 
@@ -59,7 +59,7 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
     now = rt.clock()
     async with rt.sessions() as session, session.begin():
         row = await source_row(session, name)
-        if not force and row.next_poll_at is not None and row.next_poll_at > now:
+        if not force and row.next_poll_at is not None and row.next_poll_at > now + _due_slack(rt, name):
             return PollResult(name, ok=True, skipped=True)
         if not await rt.leases.acquire_source(session, row, now):
             return PollResult(name, ok=True, skipped=True)
@@ -119,8 +119,9 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
         row.consecutive_failures = 0
         # Cache-Control max-age: no sooner than the server allows, yet never later than the backoff cap.
         wait = max(cfg.interval, min(state.min_next_poll_s or 0.0, rt.config.daemon.max_backoff))
-        row.next_poll_at = (_next_poll(started or now, cfg.interval) if wait == cfg.interval
-                            else now + timedelta(seconds=wait))
+        # Counted from the start of this poll, as the scheduler counts its interval (see _due_slack).
+        row.next_poll_at = (started or now) + timedelta(seconds=cfg.interval) if wait == cfg.interval \
+            else now + timedelta(seconds=wait)
         row.first_poll_done = True
         # What the listing showed, known items included: zero for long on a source that used to list items
         # is flagged by `monitor status` (its markup probably changed). A 304 repeats the last listing.
@@ -223,11 +224,12 @@ async def _record_failure(rt: Runtime, name: str, message: str, retry_after_s: f
     return PollResult(name, ok=False, error=message)
 
 
-def _next_poll(started: datetime, interval: float) -> datetime:
-    """Counted from the start of the poll, a little early: the scheduler fires `interval` after the previous
-    start, and a next_poll_at counted from the end of the poll made that run look not yet due, so every
-    other poll was skipped (measured: alerts took up to 2x the interval; bench/bench_latency.py)."""
-    return started + timedelta(seconds=interval - min(interval * 0.1, DUE_SLACK_S))
+def _due_slack(rt: Runtime, name: str) -> timedelta:
+    """A source counts as due this much before its next_poll_at. The scheduler fires `interval` after the
+    previous run's start while next_poll_at is counted from a moment a little later, so without slack every
+    other run looked not yet due and was skipped (measured: alerts up to 2x the interval; bench_latency.py)."""
+    cfg = rt.source_configs.get(name)
+    return timedelta(seconds=min(cfg.interval * 0.1, DUE_SLACK_S) if cfg is not None else 0.0)
 
 
 def utcnow() -> datetime:
