@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,9 +138,17 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
                       enqueued=enqueued)
 
 
-async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Article], now: datetime) -> list[ItemRow]:
-    """Insert a poll's new articles with a handful of statements, whatever their number (one query per
-    article made the store the slowest stage). A new text at a known URL is a new version of that item."""
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    id: int
+    story_id: int
+
+
+async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Article],
+                        now: datetime) -> list[StoredItem]:
+    """Insert a poll's new articles with a handful of statements, whatever their number: multi-row INSERT ...
+    RETURNING (Core; the ORM inserts one row per statement on SQLite). A new text at a known URL is a new
+    version of that item, in the same story."""
     if not articles:
         return []
     urls = list(dict.fromkeys(a.url for a in articles))
@@ -160,45 +168,53 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
         story_ids.append(previous[1] if previous else await rt.stories.find(session, article))
         versions.append(previous[0] + 1 if previous else 1)
         latest[article.url] = (versions[-1], story_ids[-1])  # the same URL twice in one poll: next version
-    new_stories = {i: StoryRow(created_at=now, title=a.title) for i, a in enumerate(articles) if story_ids[i] is None}
-    if new_stories:
-        session.add_all(new_stories.values())
-        await session.flush()  # one multi-row INSERT ... RETURNING
+    need = [i for i, story_id in enumerate(story_ids) if story_id is None]
+    if need:
+        # RETURNING order is not guaranteed: stories are told apart by title (same-titled new stories are
+        # interchangeable at this point), items by their unique content hash.
+        made = await session.execute(insert(StoryRow).returning(StoryRow.id, StoryRow.title),
+                                     [{"created_at": now, "title": articles[i].title} for i in need])
+        by_title: dict[str, list[int]] = {}
+        for story_id, title in made:
+            by_title.setdefault(title, []).append(story_id)
+        for i in need:
+            story_ids[i] = by_title[articles[i].title].pop()
+    values = [{"source": a.source, "url": a.url, "title": a.title, "published_at": a.published_at,
+               "fetched_at": now, "text": a.text, "content_hash": a.content_hash, "story_id": story_ids[i],
+               "version": versions[i]} for i, a in enumerate(articles)]
+    ids = dict((h, i) for i, h in await session.execute(
+        insert(ItemRow).returning(ItemRow.id, ItemRow.content_hash), values))
     items = []
-    for i, article in enumerate(articles):
-        story_id = story_ids[i] if story_ids[i] is not None else new_stories[i].id
-        items.append(ItemRow(source=article.source, url=article.url, title=article.title,
-                             published_at=article.published_at, fetched_at=now, text=article.text,
-                             content_hash=article.content_hash, story_id=story_id, version=versions[i]))
-    session.add_all(items)
-    await session.flush()
-    for article, item in zip(articles, items, strict=True):
-        assert item.story_id is not None
-        await rt.stories.remember(session, article, item.id, item.story_id)
+    for article, story_id in zip(articles, story_ids, strict=True):
+        assert story_id is not None
+        items.append(StoredItem(ids[article.content_hash], story_id))
+        await rt.stories.remember(session, article, items[-1].id, story_id)
     return items
 
 
-async def _record_matches(session: AsyncSession, rt: Runtime, items: list[ItemRow], found: list[list[Match]],
+async def _record_matches(session: AsyncSession, rt: Runtime, items: list[StoredItem], found: list[list[Match]],
                           alertable: list[bool], now: datetime) -> int:
-    """Matches of a whole poll in one flush, then one INSERT ... ON CONFLICT DO NOTHING into the outbox."""
-    rows = [[MatchRow(item_id=item.id, rule=m.rule, paragraph=m.paragraph, snippet=m.snippet,
-                      spans=[list(s) for s in m.spans]) for m in matches]
-            for item, matches in zip(items, found, strict=True)]
-    if not any(rows):
+    """Matches of a whole poll in one multi-row INSERT, then one INSERT ... ON CONFLICT DO NOTHING into the
+    outbox."""
+    values = [{"item_id": item.id, "rule": m.rule, "paragraph": m.paragraph, "snippet": m.snippet,
+               "spans": [list(s) for s in m.spans]}
+              for item, matches in zip(items, found, strict=True) for m in matches]
+    if not values:
         return 0
-    session.add_all([r for per_item in rows for r in per_item])
-    await session.flush()
+    match_ids = {(item_id, rule, paragraph): match_id for match_id, item_id, rule, paragraph in await session.execute(
+        insert(MatchRow).returning(MatchRow.id, MatchRow.item_id, MatchRow.rule, MatchRow.paragraph), values)}
     outbox = []
-    for item, per_item, ok in zip(items, rows, alertable, strict=True):
+    for item, matches, ok in zip(items, found, alertable, strict=True):
         if not ok:
             continue
-        first_per_rule: dict[str, MatchRow] = {}
-        for r in per_item:
-            first_per_rule.setdefault(r.rule, r)
+        first_per_rule: dict[str, Match] = {}
+        for m in matches:
+            first_per_rule.setdefault(m.rule, m)
         outbox += [
             {"recipient": recipient, "story_id": item.story_id, "rule": rule, "item_id": item.id,
-             "match_id": match.id, "status": "pending", "created_at": now, "attempts": 0}
-            for rule, match in first_per_rule.items()
+             "match_id": match_ids[(item.id, rule, m.paragraph)], "status": "pending", "created_at": now,
+             "attempts": 0}
+            for rule, m in first_per_rule.items()
             for recipient in rt.recipients_for(rule)
         ]
     await enqueue(session, outbox)
