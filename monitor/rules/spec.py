@@ -19,6 +19,7 @@ class RuleSpec(BaseModel):
     ambassador: str | None = None
     keyword: str | None = None
     regex: str | None = None
+    case_sensitive: bool = False  # for regex: by default it ignores case
     any: tuple[str, ...] = ()
     none: tuple[str, ...] = ()
     scope: Literal["paragraph", "article"] = "paragraph"

@@ -1,0 +1,191 @@
+"""The compiled Matcher: one automaton pass per paragraph, then only the rules that something hit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from monitor.models import Match
+from monitor.rules.morph import norm, normalize_text
+
+if TYPE_CHECKING:
+    from monitor.rules.compile import Builder, CompiledRule, Cond
+
+Span = tuple[int, int]
+Hits = dict[int, list[Span]]
+
+REGEX_TEXT_CAP = 20_000  # characters of a paragraph a regex sees: bounds a slow pattern's worst case
+AMBASSADOR_WINDOW = 60  # 'Посол Республики Казахстан в Словении': the country follows within a few words
+_SENTENCE_END = re.compile(r"[.!?;]\s+[А-ЯЁA-Z]|\n")
+_BEFORE = re.compile(r"(?:([^\W\d_]+)\s+|([^\W\d_])\.\s*(?:[^\W\d_]\.\s*)?)$")
+_AFTER = re.compile(r"^\s+([^\W\d_]+)")
+_WORDS = re.compile(r"[^\W_]+")
+
+
+class Matcher:
+    """All rules compiled together. Use compile_rules() to build one; match() is thread-safe."""
+
+    def __init__(self, rules: list[CompiledRule], builder: Builder) -> None:
+        self._rules = rules
+        self._auto = builder.automaton()
+        self._empty = not builder.forms
+        self._slot_code = builder.slot_code
+        self.slot_label = builder.slot_label
+        by_slot: dict[int, list[int]] = {}
+        for index, rule in enumerate(rules):
+            for slot in rule.slots:
+                by_slot.setdefault(slot, []).append(index)
+        self._by_slot = {slot: tuple(ids) for slot, ids in by_slot.items()}
+        # regex-only rules have no form to trigger them: they are tried on every paragraph
+        self._always = tuple(i for i, r in enumerate(rules) if not r.slots)
+
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        return tuple(r.spec.name for r in self._rules)
+
+    @property
+    def rules(self) -> tuple[CompiledRule, ...]:
+        return tuple(self._rules)
+
+    def scan(self, text: str) -> Hits:
+        """Slot → spans of every form found in `text` (whole words; compounds also by parts)."""
+        hits: Hits = {}
+        if self._empty or not text:
+            return hits
+        low, offsets = normalize_text(text)
+        size = len(low)
+        places: list[tuple[int, int, str, int]] = []
+        for end, (length, entries) in self._auto.iter(low):
+            start = end - length + 1
+            if (start > 0 and low[start - 1].isalnum()) or (end + 1 < size and low[end + 1].isalnum()):
+                continue
+            s, e = (start, end + 1) if offsets is None else (offsets[start], offsets[end] + 1)
+            for slot, exact in entries:
+                if exact and not _has_exact(text[s:e], exact):
+                    continue
+                code = self._slot_code[slot]
+                if code is None:
+                    hits.setdefault(slot, []).append((s, e))
+                else:
+                    places.append((s, e, code, slot))
+        for s, e, code, slot in places:
+            # a country's name inside a longer name of another place does not count (Гвинея-Бисау)
+            if code and not any(c != code and s2 <= s and e <= e2 and e2 - s2 > e - s
+                                for s2, e2, c, _ in places):
+                hits.setdefault(slot, []).append((s, e))
+        return hits
+
+    def match(self, title: str, paragraphs: Sequence[str], source: str | None = None) -> list[Match]:
+        blocks: list[tuple[int | None, str]] = [(None, title), *enumerate(paragraphs)]
+        scanned = [(index, text, self.scan(text)) for index, text in blocks]
+        article: Hits = {}
+        for _, _, hits in scanned:
+            for slot, spans in hits.items():
+                article.setdefault(slot, []).extend(spans)
+        found: list[Match] = []
+        for index, text, hits in scanned:
+            candidates = {i for slot in hits for i in self._by_slot.get(slot, ())}
+            for i in sorted(candidates.union(self._always)):
+                rule = self._rules[i]
+                if rule.spec.sources and source not in rule.spec.sources:
+                    continue
+                spans = evaluate(rule, text, hits, article)
+                if spans is not None:
+                    found.append(Match(rule.spec.name, index, text, spans))
+        return found
+
+
+def _has_exact(found: str, exact: tuple[str, ...]) -> bool:
+    return all(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", found) for word in exact)
+
+
+def evaluate(rule: CompiledRule, text: str, hits: Hits, article: Hits) -> tuple[Span, ...] | None:
+    """The spans that make `rule` fire on this paragraph, or None when it does not."""
+    spans: list[Span] = []
+    for cond in rule.conds:
+        found = cond_spans(cond, text, hits)
+        if not found:
+            return None
+        spans.extend(found)
+    pool = article if rule.spec.scope == "article" else hits
+    if rule.any_slots:
+        extra = [sp for slot in rule.any_slots for sp in pool.get(slot, ())]
+        if not extra:
+            return None
+        spans.extend(sp for slot in rule.any_slots for sp in hits.get(slot, ()))
+    if any(pool.get(slot) for slot in rule.none_slots):
+        return None
+    return _merge(spans) if spans else None
+
+
+def cond_spans(cond: Cond, text: str, hits: Hits) -> list[Span]:
+    if cond.kind == "regex":
+        assert cond.regex is not None
+        return [m.span() for m in cond.regex.finditer(text[:REGEX_TEXT_CAP]) if m.end() > m.start()]
+    if cond.kind == "person":
+        return [sp for s, e in hits.get(cond.slots[0], ()) if (sp := person_span(cond, text, s, e))]
+    if cond.kind == "ambassador":
+        return ambassador_spans(cond, text, hits)
+    return [sp for slot in cond.slots for sp in hits.get(slot, ())]
+
+
+def person_span(cond: Cond, text: str, s: int, e: int) -> Span | None:
+    """The surname at s:e widened by a first name or initials; None if it is no name here."""
+    if not text[s].isupper():  # 'лавров' (laurels) is not Лавров
+        return None
+    start, end = s, e
+    before = _BEFORE.search(text, max(0, s - 40), s)
+    if before and before.group(2) and before.group(2).isupper():
+        start = before.start()
+    elif before and before.group(1) and norm(before.group(1)) in cond.first_names:
+        start = before.start(1)
+    else:
+        after = _AFTER.match(text, e)
+        if after and norm(after.group(1)) in cond.first_names:
+            end = after.end(1)
+    if (start, end) == (s, e) and norm(text[s:e]) in cond.ambiguous and _sentence_start(text, s):
+        return None  # a capitalized common word opening a sentence, with no first name to vouch for it
+    return (start, end)
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    head = text[:pos].rstrip(" «\"'(")
+    return not head or head[-1] in ".!?…\n:"
+
+
+def ambassador_spans(cond: Cond, text: str, hits: Hits) -> list[Span]:
+    posts = hits.get(cond.extra[0], [])
+    places = [sp for slot in cond.slots for sp in hits.get(slot, ())]
+    out: list[Span] = []
+    for ps, pe in posts:
+        for cs, ce in places:
+            after = 0 <= cs - pe <= AMBASSADOR_WINDOW and _ambassador_gap(text[pe:cs])
+            before = 0 <= ps - ce <= 2  # 'словенский посол'
+            if after or before:
+                out.append((min(ps, cs), max(pe, ce)))
+    return out
+
+
+def _ambassador_gap(gap: str) -> bool:
+    """What may stand between 'посол' and the country: nothing ('послом Словении') or a few words
+    ending in в/во/при ('Посол Республики Казахстан в Словении')."""
+    words = _WORDS.findall(gap)
+    if _SENTENCE_END.search(gap) or len(words) > 4:
+        return False
+    return not words or norm(words[-1]) in ("в", "во", "при")
+
+
+def _merge(spans: list[Span]) -> tuple[Span, ...]:
+    out: list[list[int]] = []
+    for s, e in sorted(set(spans)):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return tuple((s, e) for s, e in out)
+
+
+def describe(hits: Hits, labels: list[str]) -> dict[str, Any]:
+    """Debug view of a scan: slot label → spans."""
+    return {labels[slot]: spans for slot, spans in hits.items()}
