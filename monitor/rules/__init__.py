@@ -2,7 +2,7 @@
 
 Interface used by the rest of the daemon (keep it stable):
     compile_rules(specs) -> Matcher
-    Matcher.match(title, paragraphs, source=None) -> list[Match]   # one Match per (rule, paragraph) that fired
+    Matcher.match(title, paragraphs, source=None) -> list[Match]  # one per (rule, paragraph) that fired
     Matcher.rule_names -> tuple[str, ...]
     validate_rules(specs) -> list[(rule index, key, message)]   # used by `monitor check`
     explain(spec_or_matcher, rule_name, text) -> list[str]       # used by `monitor explain`

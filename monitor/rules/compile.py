@@ -17,7 +17,8 @@ from monitor.rules.spec import RuleSpec
 from monitor.rules.validate import validate_rules
 
 # 'после' is also the preposition 'after': it is left out of the forms of 'посол'.
-AMBASSADOR_FORMS = frozenset(word_forms("посол") - {"после"}) | phrase_forms("Чрезвычайный и Полномочный Посол")
+AMBASSADOR_FORMS = frozenset(word_forms("посол") - {"после"}) | phrase_forms(
+    "Чрезвычайный и Полномочный Посол")
 COUNTRY_ROLES = ("name", "adj", "abbr", "capital")
 
 
@@ -147,7 +148,8 @@ def compile_rule(b: Builder, spec: RuleSpec) -> CompiledRule:
     if spec.ambassador:
         code = gazetteer.lookup(spec.ambassador)
         if code:
-            conds.append(Cond("ambassador", _country_slots(b, code, False), (b.ambassador(),), label=spec.ambassador))
+            slots = _country_slots(b, code, False)
+            conds.append(Cond("ambassador", slots, (b.ambassador(),), label=spec.ambassador))
     if spec.keyword:
         conds.append(Cond("keyword", (b.keyword(spec.keyword),), label=spec.keyword))
     if spec.regex:

@@ -33,8 +33,8 @@ def explain(spec_or_matcher: Matcher | RuleSpec | Sequence[RuleSpec], rule_name:
     scanned = [(i, p, matcher.scan(p)) for i, p in enumerate(paragraphs)]
     article: Hits = {}
     for _, _, hits in scanned:
-        for slot, spans in hits.items():
-            article.setdefault(slot, []).extend(spans)
+        for slot, found in hits.items():
+            article.setdefault(slot, []).extend(found)
     fired = [(i, p, spans) for i, p, hits in scanned if (spans := evaluate(rule, p, hits, article))]
     lines: list[str] = []
     if fired:
@@ -110,8 +110,8 @@ def _notes(spec: RuleSpec) -> list[str]:
     for key in ("country", "ambassador"):
         value = getattr(spec, key)
         if value and gazetteer.lookup(value) == MFA_HOME and key == "country":
-            notes.append("  note: most MFA articles mention Kazakhstan (Казахстан, казахстанский, РК), so this "
-                         "rule fires on nearly every item; narrow it with keyword/any or use ambassador.")
+            notes.append("  note: most MFA articles mention Kazakhstan (Казахстан, казахстанский, РК), so "
+                         "this rule fires on nearly every item; narrow it with keyword/any.")
             notes.append("  примечание: почти все статьи МИД упоминают Казахстан, правило сработает почти "
                          "на каждой; сузьте его ключевыми словами (keyword/any).")
         if value and gazetteer.lookup(value) is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from monitor.rules.morph import expand, norm, word_forms
@@ -76,7 +76,7 @@ def blockers() -> frozenset[str]:
     return frozenset(expand(table["phrases"]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def forms(code: str) -> CountryForms:
     country = countries()[code]
     adjectives: set[str] = set()

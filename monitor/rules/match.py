@@ -70,9 +70,10 @@ class Matcher:
                 else:
                     places.append((s, e, code, slot))
         for s, e, code, slot in places:
-            # a country's name inside a longer name of another place does not count (Гвинея-Бисау)
-            if code and not any(c != code and s2 <= s and e <= e2 and e2 - s2 > e - s
-                                for s2, e2, c, _ in places):
+            # a name inside a longer name of another place does not count (Гвинея in Гвинея-Бисау,
+            # Андорра in Андорра-ла-Велья, Америка in Латинская Америка)
+            if code and not any(sl != slot and s2 <= s and e <= e2 and e2 - s2 > e - s
+                                for s2, e2, _, sl in places):
                 hits.setdefault(slot, []).append((s, e))
         return hits
 
@@ -90,9 +91,9 @@ class Matcher:
                 rule = self._rules[i]
                 if rule.spec.sources and source not in rule.spec.sources:
                     continue
-                spans = evaluate(rule, text, hits, article)
-                if spans is not None:
-                    found.append(Match(rule.spec.name, index, text, spans))
+                fired = evaluate(rule, text, hits, article)
+                if fired is not None:
+                    found.append(Match(rule.spec.name, index, text, fired))
         return found
 
 

@@ -105,7 +105,7 @@ def word_forms(word: str, prefer: str | None = None) -> frozenset[str]:
     chosen = options[0]
     if prefer:
         chosen = next((p for p in options if prefer in p.tag.grammemes), chosen)
-    if "Fixd" in chosen.tag.grammemes or not chosen.is_known and _looks_uninflected(word):
+    if "Fixd" in chosen.tag.grammemes or (not chosen.is_known and _looks_uninflected(word)):
         return frozenset({norm(word)})
     forms = {norm(p.word) for p in chosen.lexeme}
     forms.add(norm(word))
@@ -132,7 +132,7 @@ def _inflect(word: str, grammemes: set[str], parse: Any) -> str | None:
         last_parse = _nominative(last, adjective=False)
         inflected = _inflect(last, grammemes, last_parse) if last_parse else norm(last)
         return None if inflected is None else f"{norm(head)}-{inflected}"
-    if "Fixd" in parse.tag.grammemes or not parse.is_known and _looks_uninflected(word):
+    if "Fixd" in parse.tag.grammemes or (not parse.is_known and _looks_uninflected(word)):
         return norm(word)
     target = parse.inflect(grammemes)
     return None if target is None else norm(target.word)

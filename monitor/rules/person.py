@@ -58,7 +58,7 @@ def _is_female(first: str | None, surname: str) -> bool | None:
     if first:
         for p in parses(first):
             if "Name" in p.tag.grammemes and p.tag.case == "nomn":
-                return p.tag.gender == "femn"
+                return bool(p.tag.gender == "femn")
     low = norm(surname)
     if low.endswith(("ова", "ева", "ина", "ына", "ская", "цкая", "кызы", "қызы")):
         return True

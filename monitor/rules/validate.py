@@ -30,10 +30,8 @@ def _walk(items: Any, inside_repeat: bool) -> str | None:
     for op, arg in items:
         name = str(op)
         if name in _REPEATS:
-            low, high, body = arg
+            _, high, body = arg
             unbounded = high is _sre_parse.MAXREPEAT or high > 1
-            if unbounded and inside_repeat and _width(body) != 1:
-                return "nested quantifiers (like (a+)+) can take exponential time"
             if unbounded and inside_repeat:
                 return "nested quantifiers (like (a+)+) can take exponential time"
             problem = _walk(body, inside_repeat or unbounded)
@@ -57,11 +55,6 @@ def _walk(items: Any, inside_repeat: bool) -> str | None:
     return None
 
 
-def _width(body: Any) -> int:
-    low, high = body.getwidth()
-    return int(high) if low == high else -1
-
-
 def regex_problem(pattern: str) -> str | None:
     """Why `pattern` is refused as a rule regex, or None when it is acceptable."""
     if len(pattern) > MAX_REGEX_LENGTH:
@@ -81,7 +74,8 @@ def validate_rules(specs: Sequence[RuleSpec]) -> list[tuple[int, str, str]]:
     seen: dict[str, int] = {}
     for index, spec in enumerate(specs):
         if spec.name in seen:
-            problems.append((index, "name", f"duplicate rule name {spec.name!r} (first at rule {seen[spec.name]})"))
+            problems.append((index, "name",
+                             f"duplicate rule name {spec.name!r} (first at rule {seen[spec.name]})"))
         seen.setdefault(spec.name, index)
         code = None
         for key in ("country", "ambassador"):
