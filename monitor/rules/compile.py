@@ -79,6 +79,7 @@ class Builder:
         self.slot_label: list[str] = []
         self._slots: dict[tuple[str, ...], int] = {}
         self.amb_slot = -1
+        self._countries: dict[str, dict[str, tuple[int, ...]]] = {}
 
     def slot(self, key: tuple[str, ...], forms: frozenset[str] | set[str], exact: tuple[str, ...] = (),
              code: str | None = None) -> int:
@@ -94,11 +95,10 @@ class Builder:
     def country(self, code: str) -> dict[str, tuple[int, ...]]:
         """Slots of one country by role. The first country rule loads the whole gazetteer, so that a
         name inside a longer name of another country (Гвинея in Гвинея-Бисау) can be discarded."""
-        if not self._slots.get(("blockers",)):
+        if not self._countries:
             self.slot(("blockers",), gazetteer.blockers(), code="")
-            for other in gazetteer.countries():
-                self._country_slots(other)
-        return self._country_slots(code)
+            self._countries = {other: self._country_slots(other) for other in gazetteer.countries()}
+        return self._countries[code]
 
     def _country_slots(self, code: str) -> dict[str, tuple[int, ...]]:
         f = gazetteer.forms(code)
@@ -157,11 +157,25 @@ def compile_rule(b: Builder, spec: RuleSpec) -> CompiledRule:
         conds.append(Cond("regex", regex=re.compile(spec.regex, flags), label=spec.regex))
     rule = CompiledRule(spec, conds, tuple(b.keyword(k) for k in spec.any),
                         tuple(b.keyword(k) for k in spec.none))
-    for cond in conds:
-        rule.slots.update(cond.slots)
-        rule.slots.update(cond.extra)
-    rule.slots.update(rule.any_slots)
+    rule.slots = set(_anchor(rule))
     return rule
+
+
+def _anchor(rule: CompiledRule) -> tuple[int, ...]:
+    """The slots under which the matcher files this rule. All primary keys must hold, so one key is
+    enough to wake the rule up: the most selective one. A person or keyword is rarer than a country,
+    and 'посол' (shared by every ambassador rule) is never used, so that a paragraph mentioning an
+    ambassador does not wake up every ambassador rule. Empty: a regex-only rule, tried on every paragraph."""
+    by_kind = {cond.kind: cond.slots for cond in rule.conds}
+    for kind in ("person", "keyword"):
+        if kind in by_kind:
+            return by_kind[kind]
+    if rule.any_slots and (rule.spec.scope == "paragraph" or not rule.conds):
+        return rule.any_slots
+    for kind in ("ambassador", "country"):
+        if kind in by_kind:
+            return by_kind[kind]
+    return ()
 
 
 def compile_rules(specs: Sequence[RuleSpec]) -> Matcher:

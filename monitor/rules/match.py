@@ -109,7 +109,7 @@ def evaluate(rule: CompiledRule, text: str, hits: Hits, article: Hits) -> tuple[
         if not found:
             return None
         spans.extend(found)
-    pool = article if rule.spec.scope == "article" else hits
+    pool = article if rule.spec.scope == "article" and rule.conds else hits
     if rule.any_slots:
         extra = [sp for slot in rule.any_slots for sp in pool.get(slot, ())]
         if not extra:

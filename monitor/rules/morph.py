@@ -88,6 +88,8 @@ def lemmas(word: str) -> frozenset[str]:
 def is_common_word(word: str) -> bool:
     """True when the dictionary knows `word` as something other than a name (a surname that is also
     a common noun, like Лавров/лавров or Роза/роза, needs more evidence before it fires)."""
+    if not analyzer().word_is_known(norm(word)):  # a dictionary lookup, much cheaper than parsing
+        return False
     for p in parses(word):
         if p.is_known and not ({"Surn", "Name", "Patr", "Geox", "Orgn"} & set(p.tag.grammemes)):
             return True
