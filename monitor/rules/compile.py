@@ -68,6 +68,7 @@ class CompiledRule:
     any_slots: tuple[int, ...] = ()
     none_slots: tuple[int, ...] = ()
     slots: set[int] = field(default_factory=set)  # every slot whose hit makes this rule a candidate
+    gated: bool = False  # an ambassador rule: a candidate only when 'посол' is in the paragraph too
 
 
 class Builder:
@@ -158,6 +159,8 @@ def compile_rule(b: Builder, spec: RuleSpec) -> CompiledRule:
     rule = CompiledRule(spec, conds, tuple(b.keyword(k) for k in spec.any),
                         tuple(b.keyword(k) for k in spec.none))
     rule.slots = set(_anchor(rule))
+    rule.gated = bool(conds) and all(c.kind in ("ambassador", "regex") for c in conds) and not (
+        rule.any_slots and rule.spec.scope == "paragraph")
     return rule
 
 
@@ -172,9 +175,10 @@ def _anchor(rule: CompiledRule) -> tuple[int, ...]:
             return by_kind[kind]
     if rule.any_slots and (rule.spec.scope == "paragraph" or not rule.conds):
         return rule.any_slots
-    for kind in ("ambassador", "country"):
-        if kind in by_kind:
-            return by_kind[kind]
+    if "country" in by_kind:
+        return by_kind["country"]
+    if "ambassador" in by_kind:  # filed under its country, consulted only when 'посол' is there too
+        return by_kind["ambassador"]
     return ()
 
 

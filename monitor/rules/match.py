@@ -33,10 +33,13 @@ class Matcher:
         self._slot_code = builder.slot_code
         self.slot_label = builder.slot_label
         by_slot: dict[int, list[int]] = {}
+        gated: dict[int, list[int]] = {}
         for index, rule in enumerate(rules):
             for slot in rule.slots:
-                by_slot.setdefault(slot, []).append(index)
+                (gated if rule.gated else by_slot).setdefault(slot, []).append(index)
         self._by_slot = {slot: tuple(ids) for slot, ids in by_slot.items()}
+        self._gated = {slot: tuple(ids) for slot, ids in gated.items()}
+        self._amb_slot = builder.amb_slot
         # regex-only rules have no form to trigger them: they are tried on every paragraph
         self._always = tuple(i for i, r in enumerate(rules) if not r.slots)
 
@@ -87,11 +90,14 @@ class Matcher:
         found: list[Match] = []
         for index, text, hits in scanned:
             candidates = {i for slot in hits for i in self._by_slot.get(slot, ())}
+            if self._amb_slot in hits:
+                candidates.update(i for slot in hits for i in self._gated.get(slot, ()))
+            memo: dict[object, list[Span]] = {}
             for i in sorted(candidates.union(self._always)):
                 rule = self._rules[i]
                 if rule.spec.sources and source not in rule.spec.sources:
                     continue
-                fired = evaluate(rule, text, hits, article)
+                fired = evaluate(rule, text, hits, article, memo)
                 if fired is not None:
                     found.append(Match(rule.spec.name, index, text, fired))
         return found
@@ -101,11 +107,19 @@ def _has_exact(found: str, exact: tuple[str, ...]) -> bool:
     return all(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", found) for word in exact)
 
 
-def evaluate(rule: CompiledRule, text: str, hits: Hits, article: Hits) -> tuple[Span, ...] | None:
-    """The spans that make `rule` fire on this paragraph, or None when it does not."""
+def evaluate(rule: CompiledRule, text: str, hits: Hits, article: Hits,
+             memo: dict[object, list[Span]] | None = None) -> tuple[Span, ...] | None:
+    """The spans that make `rule` fire on this paragraph, or None when it does not. `memo` shares the
+    result of identical keys between rules on one paragraph (many rules may watch the same country)."""
     spans: list[Span] = []
     for cond in rule.conds:
-        found = cond_spans(cond, text, hits)
+        if memo is None or cond.kind == "regex":
+            found = cond_spans(cond, text, hits)
+        else:
+            key = (cond.kind, cond.slots, cond.first_names)
+            found = memo.get(key)  # type: ignore[assignment]
+            if found is None:
+                found = memo[key] = cond_spans(cond, text, hits)
         if not found:
             return None
         spans.extend(found)
