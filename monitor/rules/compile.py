@@ -13,6 +13,7 @@ from monitor.rules import gazetteer
 from monitor.rules.match import Matcher
 from monitor.rules.morph import is_common_word, norm, phrase_forms, word_forms
 from monitor.rules.person import first_name_forms, parse_person, surname_forms
+from monitor.rules.person_match import needs_first_name
 from monitor.rules.spec import RuleSpec
 from monitor.rules.validate import validate_rules
 
@@ -57,6 +58,8 @@ class Cond:
     extra: tuple[int, ...] = ()  # ambassador: the 'посол' slot
     first_names: frozenset[str] = frozenset()
     ambiguous: frozenset[str] = frozenset()  # person: surname forms that are also common words
+    initial: str = ""  # person: first letter of the first name ('А' for Алтай)
+    strict: bool = False  # person: the surname alone is not enough (Джон, Ли)
     regex: re.Pattern[str] | None = None
     label: str = ""
 
@@ -145,7 +148,8 @@ def compile_rule(b: Builder, spec: RuleSpec) -> CompiledRule:
         ambiguous = frozenset(f for f in forms if is_common_word(f))
         conds.append(Cond("person", (b.slot(("person", *sorted(forms)), forms),),
                           first_names=first_name_forms(person.first) if person.first else frozenset(),
-                          ambiguous=ambiguous, label=spec.person))
+                          ambiguous=ambiguous, initial=(person.first or "")[:1],
+                          strict=bool(person.first) and needs_first_name(person.surname), label=spec.person))
     if spec.ambassador:
         code = gazetteer.lookup(spec.ambassador)
         if code:

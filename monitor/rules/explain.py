@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from monitor.rules import gazetteer
 from monitor.rules.compile import CompiledRule, Cond, compile_rules
-from monitor.rules.match import Hits, Matcher, cond_spans, evaluate
+from monitor.rules.match import ArticleContext, Hits, Matcher, cond_spans, evaluate
 from monitor.rules.spec import RuleSpec
 
 _WHAT = {"country": "country", "person": "person", "ambassador": "ambassador of/to",
@@ -31,10 +31,7 @@ def explain(spec_or_matcher: Matcher | RuleSpec | Sequence[RuleSpec], rule_name:
         raise KeyError(f"no rule named {rule_name!r} (rules: {', '.join(matcher.rule_names) or 'none'})")
     paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
     scanned = [(i, p, matcher.scan(p)) for i, p in enumerate(paragraphs)]
-    article: Hits = {}
-    for _, _, hits in scanned:
-        for slot, found in hits.items():
-            article.setdefault(slot, []).extend(found)
+    article = ArticleContext([(p, hits) for _, p, hits in scanned])
     fired = [(i, p, spans) for i, p, hits in scanned if (spans := evaluate(rule, p, hits, article))]
     lines: list[str] = []
     if fired:

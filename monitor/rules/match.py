@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.models import Match
 from monitor.rules.morph import norm, normalize_text
+from monitor.rules.person_match import bare_allowed, person_spans
 
 if TYPE_CHECKING:
     from monitor.rules.compile import Builder, CompiledRule, Cond
@@ -18,8 +19,6 @@ Hits = dict[int, list[Span]]
 REGEX_TEXT_CAP = 20_000  # characters of a paragraph a regex sees: bounds a slow pattern's worst case
 AMBASSADOR_WINDOW = 60  # 'Посол Республики Казахстан в Словении': the country follows within a few words
 _SENTENCE_END = re.compile(r"[.!?;]\s+[А-ЯЁA-Z]|\n")
-_BEFORE = re.compile(r"(?:([^\W\d_]+)\s+|([^\W\d_])\.\s*(?:[^\W\d_]\.\s*)?)$")
-_AFTER = re.compile(r"^\s+([^\W\d_]+)")
 _WORDS = re.compile(r"[^\W_]+")
 
 
@@ -83,10 +82,7 @@ class Matcher:
     def match(self, title: str, paragraphs: Sequence[str], source: str | None = None) -> list[Match]:
         blocks: list[tuple[int | None, str]] = [(None, title), *enumerate(paragraphs)]
         scanned = [(index, text, self.scan(text)) for index, text in blocks]
-        article: Hits = {}
-        for _, _, hits in scanned:
-            for slot, spans in hits.items():
-                article.setdefault(slot, []).extend(spans)
+        article = ArticleContext([(text, hits) for _, text, hits in scanned])
         found: list[Match] = []
         for index, text, hits in scanned:
             candidates = {i for slot in hits for i in self._by_slot.get(slot, ())}
@@ -107,23 +103,42 @@ def _has_exact(found: str, exact: tuple[str, ...]) -> bool:
     return all(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", found) for word in exact)
 
 
-def evaluate(rule: CompiledRule, text: str, hits: Hits, article: Hits,
+class ArticleContext:
+    """What rules may look at beyond their paragraph: the hits of the whole article (scope = "article")
+    and, for persons, whether bare surnames count in this article (see person_match.bare_allowed)."""
+
+    def __init__(self, blocks: list[tuple[str, Hits]]) -> None:
+        self.blocks = blocks
+        self.hits: Hits = {}
+        for _, hits in blocks:
+            for slot, spans in hits.items():
+                self.hits.setdefault(slot, []).extend(spans)
+        self._bare: dict[object, bool] = {}
+
+    def bare_ok(self, cond: Cond) -> bool:
+        key = (cond.slots, cond.first_names, cond.initial)
+        if key not in self._bare:
+            self._bare[key] = bare_allowed(cond, [(t, h.get(cond.slots[0], [])) for t, h in self.blocks])
+        return self._bare[key]
+
+
+def evaluate(rule: CompiledRule, text: str, hits: Hits, article: ArticleContext,
              memo: dict[object, list[Span]] | None = None) -> tuple[Span, ...] | None:
     """The spans that make `rule` fire on this paragraph, or None when it does not. `memo` shares the
     result of identical keys between rules on one paragraph (many rules may watch the same country)."""
     spans: list[Span] = []
     for cond in rule.conds:
+        bare = cond.kind != "person" or article.bare_ok(cond)
         if memo is None or cond.kind == "regex":
-            found = cond_spans(cond, text, hits)
+            found = cond_spans(cond, text, hits, bare)
         else:
-            key = (cond.kind, cond.slots, cond.first_names)
-            found = memo.get(key)  # type: ignore[assignment]
-            if found is None:
-                found = memo[key] = cond_spans(cond, text, hits)
+            key = (cond.kind, cond.slots, cond.first_names, cond.initial)
+            cached = memo.get(key)
+            found = cached if cached is not None else memo.setdefault(key, cond_spans(cond, text, hits, bare))
         if not found:
             return None
         spans.extend(found)
-    pool = article if rule.spec.scope == "article" and rule.conds else hits
+    pool = article.hits if rule.spec.scope == "article" and rule.conds else hits
     if rule.any_slots:
         extra = [sp for slot in rule.any_slots for sp in pool.get(slot, ())]
         if not extra:
@@ -134,39 +149,15 @@ def evaluate(rule: CompiledRule, text: str, hits: Hits, article: Hits,
     return _merge(spans) if spans else None
 
 
-def cond_spans(cond: Cond, text: str, hits: Hits) -> list[Span]:
+def cond_spans(cond: Cond, text: str, hits: Hits, bare_ok: bool = True) -> list[Span]:
     if cond.kind == "regex":
         assert cond.regex is not None
         return [m.span() for m in cond.regex.finditer(text[:REGEX_TEXT_CAP]) if m.end() > m.start()]
     if cond.kind == "person":
-        return [sp for s, e in hits.get(cond.slots[0], ()) if (sp := person_span(cond, text, s, e))]
+        return person_spans(cond, text, hits.get(cond.slots[0], []), bare_ok)
     if cond.kind == "ambassador":
         return ambassador_spans(cond, text, hits)
     return [sp for slot in cond.slots for sp in hits.get(slot, ())]
-
-
-def person_span(cond: Cond, text: str, s: int, e: int) -> Span | None:
-    """The surname at s:e widened by a first name or initials; None if it is no name here."""
-    if not text[s].isupper():  # 'лавров' (laurels) is not Лавров
-        return None
-    start, end = s, e
-    before = _BEFORE.search(text, max(0, s - 40), s)
-    if before and before.group(2) and before.group(2).isupper():
-        start = before.start()
-    elif before and before.group(1) and norm(before.group(1)) in cond.first_names:
-        start = before.start(1)
-    else:
-        after = _AFTER.match(text, e)
-        if after and norm(after.group(1)) in cond.first_names:
-            end = after.end(1)
-    if (start, end) == (s, e) and norm(text[s:e]) in cond.ambiguous and _sentence_start(text, s):
-        return None  # a capitalized common word opening a sentence, with no first name to vouch for it
-    return (start, end)
-
-
-def _sentence_start(text: str, pos: int) -> bool:
-    head = text[:pos].rstrip(" «\"'(")
-    return not head or head[-1] in ".!?…\n:"
 
 
 def ambassador_spans(cond: Cond, text: str, hits: Hits) -> list[Span]:
