@@ -1,6 +1,6 @@
 """Document-level precision/recall of `country` and `person` rules against NEREL.
 
-    python -m bench.eval_nerel /path/to/nerel-train [--limit-persons N]
+    python -m bench.eval_nerel /path/to/nerel-train [--show-errors N]
 
 NEREL (Loukachevitch et al., 2021, "NEREL: A Russian Dataset with Nested Named Entities, Relations and
 Events"; github.com/nerel-ds/NEREL) annotates Russian Wikinews articles with entities linked to Wikidata.
@@ -52,15 +52,14 @@ def load(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, set[str]]], 
     return texts, gold, labels
 
 
-def country_rules(gold: dict[str, set[str]], labels: dict[str, Counter[str]]) -> dict[str, tuple[str, set[str]]]:
-    """rule name → (gazetteer code, gold docs), for the ids whose usual label the gazetteer knows."""
-    out: dict[str, tuple[str, set[str]]] = {}
+def country_rules(gold: dict[str, set[str]], labels: dict[str, Counter[str]]) -> dict[str, set[str]]:
+    """gazetteer code → gold docs, for the ids whose usual label the gazetteer knows."""
+    out: dict[str, set[str]] = defaultdict(set)
     for qid, docs in gold.items():
         label = labels[qid].most_common(1)[0][0]
         code = lookup(label) if label else None
         if code:
-            name, gold_docs = out.get(code, (code, set()))
-            out[code] = (name, gold_docs | docs)
+            out[code] |= docs
     return out
 
 
@@ -74,13 +73,13 @@ def person_label(label: str) -> str | None:
     return label
 
 
-def run(folder: Path) -> dict[str, object]:
+def run(folder: Path, show_errors: int = 0) -> dict[str, object]:
     texts, gold, labels = load(folder)
     specs: list[RuleSpec] = []
     truth: dict[str, set[str]] = {}
     naive: dict[str, re.Pattern[str]] = {}
     kinds: dict[str, str] = {}
-    for code, (_, docs) in country_rules(gold["COUNTRY"], labels).items():
+    for code, docs in country_rules(gold["COUNTRY"], labels).items():
         name = f"country:{code}"
         specs.append(RuleSpec(name=name, country=code))
         truth[name], kinds[name] = docs, "country"
@@ -104,6 +103,8 @@ def run(folder: Path) -> dict[str, object]:
         for name, pattern in naive.items():
             if pattern.search(text):
                 baseline[name].add(doc)
+    if show_errors:
+        _print_errors(truth, predicted, show_errors)
     report: dict[str, object] = {"documents": len(texts), "credit": "NEREL (Loukachevitch et al., 2021)"}
     for kind in ("country", "person"):
         names = [n for n in truth if kinds[n] == kind]
@@ -123,17 +124,23 @@ def _score(names: list[str], truth: dict[str, set[str]], found: dict[str, set[st
             "tp": tp, "fp": fp, "fn": fn}
 
 
-def errors(folder: Path, kind: str, limit: int) -> None:
-    """Print false positives/negatives (for tuning, --errors)."""
+def _print_errors(truth: dict[str, set[str]], found: dict[str, set[str]], limit: int) -> None:
+    """A few false positives and negatives per kind on stderr, for tuning."""
+    for label, pairs in (("false positive", [(n, d) for n in truth for d in sorted(found[n] - truth[n])]),
+                         ("false negative", [(n, d) for n in truth for d in sorted(truth[n] - found[n])])):
+        for name, doc in pairs[:limit]:
+            print(f"{label}: {name} in {doc}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a NEREL split: NAME.txt + NAME.ann files")
+    parser.add_argument("--show-errors", type=int, default=0, metavar="N",
+                        help="print N false positives and N false negatives to stderr")
     args = parser.parse_args(argv)
     if not any(args.folder.glob("*.ann")):
         sys.exit(f"{args.folder}: no .ann files (pass a NEREL split such as nerel-train)")
-    print(json.dumps(run(args.folder), ensure_ascii=False, indent=2))
+    print(json.dumps(run(args.folder, args.show_errors), ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

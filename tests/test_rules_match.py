@@ -45,6 +45,11 @@ POSITIVE = [
     (RuleSpec(name="k", keyword="G20"), "саммит G20"),
     (RuleSpec(name="r", regex=r"транзит\w*"), "Транзитных государств"),
     (RuleSpec(name="k", keyword="Ёлка"), "у елки"),
+    (RuleSpec(name="a", person="Ким Чен Ын"), "встреча с Ким Чен Ыном"),
+    (RuleSpec(name="a", person="Тим Бернерс-Ли"), "с Тимом Бернерсом-Ли"),
+    (RuleSpec(name="a", person="Элтон Джон"), "концерт Элтона Джона"),
+    (RuleSpec(name="a", person="Мишель Обама"), "Мишель Обама и Барак Обама. Обама сказал"),
+    (RuleSpec(name="es", country="Испания"), "испанский король"),
 ]
 
 NEGATIVE = [
@@ -59,6 +64,12 @@ NEGATIVE = [
     (AMBASSADOR, "после визита в Словению"), (AMBASSADOR, "Посол отметил. Словения ответила"),
     (CORRIDOR, "средний и коридор"), (CORRIDOR, "коридор средний"),
     (RuleSpec(name="r", regex="транзит", case_sensitive=True), "Транзит"),
+    (RuleSpec(name="a", person="Тихон ГОУ"), "ГОУ СОШ"),
+    (RuleSpec(name="a", person="Элтон Джон"), "Джон сказал"),
+    (RuleSpec(name="a", person="Мишель Обама"), "Барак Обама прибыл. Обама сказал"),
+    (PERSON, "Б. Абибуллаев"), (PERSON, "Бауыржан Абибуллаев"),
+    (RuleSpec(name="es", country="Испания"), "на испанском и французском языках"),
+    (RuleSpec(name="co", country="Колумбия"), "Колумбийского университета"),
 ]
 
 

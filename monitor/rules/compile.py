@@ -12,7 +12,7 @@ import ahocorasick
 from monitor.rules import gazetteer
 from monitor.rules.match import Matcher
 from monitor.rules.morph import is_common_word, norm, phrase_forms, word_forms
-from monitor.rules.person import first_name_forms, parse_person, surname_forms
+from monitor.rules.person import given_name_forms, parse_person, surname_forms
 from monitor.rules.person_match import needs_first_name
 from monitor.rules.spec import RuleSpec
 from monitor.rules.validate import validate_rules
@@ -81,6 +81,7 @@ class Builder:
         self.forms: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
         self.slot_code: list[str | None] = []  # gazetteer slots: country code ('' = blocker)
         self.slot_label: list[str] = []
+        self.slot_role: list[str] = []  # gazetteer slots: name | adj | abbr | capital
         self._slots: dict[tuple[str, ...], int] = {}
         self.amb_slot = -1
         self._countries: dict[str, dict[str, tuple[int, ...]]] = {}
@@ -92,6 +93,7 @@ class Builder:
         slot = self._slots[key] = len(self.slot_code)
         self.slot_code.append(code)
         self.slot_label.append(" ".join(key))
+        self.slot_role.append(key[2] if key[0] == "country" else "")
         for form in forms:
             self.forms.setdefault(form, []).append((slot, exact))
         return slot
@@ -147,7 +149,7 @@ def compile_rule(b: Builder, spec: RuleSpec) -> CompiledRule:
         forms = surname_forms(person.surname, person.female)
         ambiguous = frozenset(f for f in forms if is_common_word(f))
         conds.append(Cond("person", (b.slot(("person", *sorted(forms)), forms),),
-                          first_names=first_name_forms(person.first) if person.first else frozenset(),
+                          first_names=given_name_forms(person),
                           ambiguous=ambiguous, initial=(person.first or "")[:1],
                           strict=bool(person.first) and needs_first_name(person.surname), label=spec.person))
     if spec.ambassador:

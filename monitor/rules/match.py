@@ -20,6 +20,8 @@ REGEX_TEXT_CAP = 20_000  # characters of a paragraph a regex sees: bounds a slow
 AMBASSADOR_WINDOW = 60  # 'Посол Республики Казахстан в Словении': the country follows within a few words
 _SENTENCE_END = re.compile(r"[.!?;]\s+[А-ЯЁA-Z]|\n")
 _WORDS = re.compile(r"[^\W_]+")
+# an adjective (and adjectives coordinated with it) followed by 'язык': 'английском и французском языках'
+_LANGUAGE = re.compile(r"(?:\s*,?\s+(?:(?:и|или)\s+)?[^\W\d_]+[сц]к[^\W\d_]{1,3})*\s+язык", re.IGNORECASE)
 
 
 class Matcher:
@@ -30,6 +32,7 @@ class Matcher:
         self._auto = builder.automaton()
         self._empty = not builder.forms
         self._slot_code = builder.slot_code
+        self._adjective = [role == "adj" for role in builder.slot_role]
         self.slot_label = builder.slot_label
         by_slot: dict[int, list[int]] = {}
         gated: dict[int, list[int]] = {}
@@ -67,6 +70,8 @@ class Matcher:
                 if exact and not _has_exact(text[s:e], exact):
                     continue
                 code = self._slot_code[slot]
+                if self._adjective[slot] and _LANGUAGE.match(text, e):
+                    continue  # 'на испанском языке' is the language, not the country
                 if code is None:
                     hits.setdefault(slot, []).append((s, e))
                 else:

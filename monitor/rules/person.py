@@ -35,6 +35,7 @@ class PersonName:
     surname: str
     first: str | None  # first name, None when the rule gives the surname alone
     female: bool | None  # None: unknown
+    given: tuple[str, ...] = ()  # every given name and patronymic ('Мартин Лютер' of Мартин Лютер Кинг)
 
     @property
     def display(self) -> str:
@@ -48,10 +49,13 @@ def parse_person(value: str) -> PersonName:
         words = rest.split()
         first = words[0] if words else None
         surname = surname.strip()
+        return PersonName(surname, first, _is_female(first, surname), tuple(words))
     else:
         words = value.split()
+        if len(words) >= 3 and all(len(w) <= 4 for w in words):
+            return PersonName(value.strip(), None, None)  # 'Пан Ги Мун', 'Ким Чен Ын': the whole name
         surname, first = words[-1], (words[0] if len(words) > 1 else None)
-    return PersonName(surname, first, _is_female(first, surname))
+    return PersonName(surname, first, _is_female(first, surname), tuple(words[:-1]))
 
 
 def _is_female(first: str | None, surname: str) -> bool | None:
@@ -70,11 +74,12 @@ def _is_female(first: str | None, surname: str) -> bool | None:
 @lru_cache(maxsize=100_000)
 def surname_forms(surname: str, female: bool | None = None) -> frozenset[str]:
     """Every case form (normalized) of a surname; hyphenated double surnames decline part by part."""
-    if "-" in surname:
-        parts = [sorted(surname_forms(p, female)) for p in surname.split("-")]
-        first_nom, last = norm(surname.split("-")[0]), parts[-1]
-        # both parts decline together; keeping the first part as written covers 'Стросс-Кана'
-        return frozenset(f"{first_nom}-{form}" for form in last) | {norm(surname)}
+    if " " in surname:  # 'Ким Чен Ын': only the last syllable declines ('Ким Чен Ына')
+        head, _, last = surname.rpartition(" ")
+        return frozenset(f"{norm(head)} {form}" for form in surname_forms(last, female))
+    if "-" in surname:  # double surnames: each part declines ('Бернерсом-Ли', 'Каримовой-Тилляевой')
+        head, _, last = surname.partition("-")
+        return frozenset(f"{a}-{b}" for a in surname_forms(head, female) for b in surname_forms(last, female))
     low = norm(surname)
     for ending, endings in _SUFFIX_RULES:
         if low.endswith(ending) and len(low) > len(ending) + 1:
@@ -112,6 +117,14 @@ def _stem_tail(ending: str) -> str:
     if ending in ("цкий", "цкая"):
         return "цк"
     return ""
+
+
+def given_name_forms(person: PersonName) -> frozenset[str]:
+    """Case forms of all given names and the patronymic of a person."""
+    out: frozenset[str] = frozenset()
+    for word in person.given:
+        out |= first_name_forms(word)
+    return out
 
 
 @lru_cache(maxsize=100_000)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from monitor.rules.morph import norm, parses
+from monitor.rules.morph import analyzer, norm, parses
 
 if TYPE_CHECKING:
     from monitor.rules.compile import Cond
@@ -23,10 +23,11 @@ _AFTER = re.compile(r"^\s+([^\W\d_]+)")
 
 
 def is_first_name(word: str) -> bool:
-    """A capitalized word that pymorphy3 knows mostly as a first name (Барак, Мишель, Дмитрий)."""
+    """A capitalized word that pymorphy3 knows mostly as a first name (Барак, Мишель, Дмитрий), or does
+    not know at all (Kazakh and foreign first names: Бауыржан, Жан)."""
     if not word[:1].isupper() or word.isupper():
         return False
-    return _name_score(word) >= 0.3
+    return _name_score(word) >= 0.3 or not analyzer().word_is_known(norm(word))
 
 
 def _name_score(word: str) -> float:
@@ -63,7 +64,9 @@ def occurrence(cond: Cond, text: str, s: int, e: int) -> tuple[str, Span] | None
         if norm(first) in cond.first_names:
             return OWN, (before.start(1), e)
         if cond.first_names and is_first_name(first):
-            return OTHER, (before.start(1), e)
+            # the same initial is no evidence of someone else: spellings vary (Дэвид/Девид, Джо/Джозеф)
+            same = cond.initial and norm(first[0]) == norm(cond.initial)
+            return (OWN if same else OTHER), (before.start(1), e)
     after = _AFTER.match(text, e)
     if after and cond.first_names and norm(after.group(1)) in cond.first_names:
         return OWN, (s, after.end(1))
