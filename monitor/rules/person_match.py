@@ -65,7 +65,7 @@ def occurrence(cond: Cond, text: str, s: int, e: int) -> tuple[str, Span] | None
             return OWN, (before.start(1), e)
         if cond.first_names and is_first_name(first):
             # the same initial is no evidence of someone else: spellings vary (Дэвид/Девид, Джо/Джозеф)
-            same = cond.initial and norm(first[0]) == norm(cond.initial)
+            same = bool(cond.initial) and norm(first[0]) == norm(cond.initial)
             return (OWN if same else OTHER), (before.start(1), e)
     after = _AFTER.match(text, e)
     if after and cond.first_names and norm(after.group(1)) in cond.first_names:
