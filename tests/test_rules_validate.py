@@ -41,11 +41,6 @@ def test_ambassador_conflicting_with_country() -> None:
     assert messages(RuleSpec(name="a", country="Словения", ambassador="Словения")) == []
 
 
-def test_duplicate_names() -> None:
-    problems = validate_rules([RuleSpec(name="a", keyword="x"), RuleSpec(name="a", keyword="y")])
-    assert problems and problems[0][:2] == (1, "name")
-
-
 @pytest.mark.parametrize("pattern", ["(a+)+$", r"(\w+\s?)*$", "(x*)*y", r"(a|aa)+\1", "([а-я]+)*!"])
 def test_pathological_regex_is_refused(pattern: str) -> None:
     assert regex_problem(pattern) is not None

@@ -71,12 +71,8 @@ def regex_problem(pattern: str) -> str | None:
 def validate_rules(specs: Sequence[RuleSpec]) -> list[tuple[int, str, str]]:
     """Problems that the schema cannot see, as (rule index, key, message); empty when all is well."""
     problems: list[tuple[int, str, str]] = []
-    seen: dict[str, int] = {}
+    # duplicate names are reported by the config-level checks (monitor/semantics.py), not here
     for index, spec in enumerate(specs):
-        if spec.name in seen:
-            problems.append((index, "name",
-                             f"duplicate rule name {spec.name!r} (first at rule {seen[spec.name]})"))
-        seen.setdefault(spec.name, index)
         code = None
         for key in ("country", "ambassador"):
             value = getattr(spec, key)
