@@ -20,12 +20,16 @@ def _duplicates(names: list[str]) -> set[str]:
 
 def check_semantics(config: Config) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    for section, items in (("sources", config.sources), ("rules", config.rules),
-                           ("recipients", config.recipients)):
-        dupes = _duplicates([item.name for item in items])
-        for i, item in enumerate(items):
-            if item.name in dupes:
-                problems.append((f"{section}[{i}].name", f'"{item.name}" is used twice'))
+    sections: dict[str, list[str]] = {
+        "sources": [s.name for s in config.sources],
+        "rules": [r.name for r in config.rules],
+        "recipients": [r.name for r in config.recipients],
+    }
+    for section, names in sections.items():
+        dupes = _duplicates(names)
+        for i, name in enumerate(names):
+            if name in dupes:
+                problems.append((f"{section}[{i}].name", f'"{name}" is used twice'))
     for i, source in enumerate(config.sources):
         try:
             resolve(source)

@@ -6,7 +6,7 @@ TOML block with the preset's settings underneath), `common` the keys every sourc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
@@ -25,6 +25,7 @@ class SourceState:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False  # set by poll() when the server answered 304
+    known: dict[str, str] = field(default_factory=dict)  # url -> title of items already stored (skip refetch)
 
 
 class Source(Protocol):
@@ -42,7 +43,7 @@ def registry() -> dict[str, type[Any]]:
     return {cls.kind: cls for cls in (RssSource, HtmlSource)}
 
 
-def presets() -> dict[str, dict[str, Any]]:
+def preset_table() -> dict[str, dict[str, Any]]:
     from monitor.sources.presets import PRESETS
 
     return PRESETS
@@ -53,7 +54,7 @@ def resolve(common: SourceConfig) -> tuple[type[Any], BaseModel]:
     settings: dict[str, Any] = {}
     kind = common.kind
     if common.preset is not None:
-        known = presets()
+        known = preset_table()
         if common.preset not in known:
             raise ValueError(f'unknown preset "{common.preset}" (known: {", ".join(sorted(known))})')
         settings.update(known[common.preset])

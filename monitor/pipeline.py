@@ -1,0 +1,193 @@
+"""run_source(): the one place that knows the stage order. fetch → parse → extract → dedup → store → match →
+enqueue. No exception escapes: a failing source is recorded with a capped backoff and tried again later."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from monitor.dedup import content_hash
+from monitor.errors import FetchError, MonitorError
+from monitor.models import Article, Entry, Match
+from monitor.runtime import Runtime
+from monitor.sources import SourceState
+from monitor.store.queries import enqueue, known_hashes, source_row
+from monitor.store.tables import ItemRow, MatchRow, SourceRow, StoryRow
+
+log = logging.getLogger(__name__)
+RECENT_URLS = 500  # stored URLs per source loaded before a poll, so known article pages are not refetched
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    source: str
+    ok: bool
+    entries: int = 0
+    new_items: int = 0
+    matches: int = 0
+    enqueued: int = 0
+    error: str | None = None
+    skipped: bool = False  # not due yet (backoff) or polled by another node
+
+
+def to_article(source: str, entry: Entry) -> Article:
+    return Article(source=source, url=entry.url, title=entry.title, paragraphs=entry.paragraphs,
+                   published_at=entry.published_at, content_hash=content_hash(entry.title, entry.paragraphs))
+
+
+async def run_source(rt: Runtime, name: str, *, force: bool = False) -> PollResult:
+    """Poll one source once, if it is due (or `force`). Never raises."""
+    try:
+        return await _run_source(rt, name, force=force)
+    except Exception as exc:  # the daemon must outlive any bug in one source
+        log.exception("source=%s unexpected error", name)
+        await _record_failure(rt, name, f"internal error: {type(exc).__name__}: {exc}", None)
+        return PollResult(name, ok=False, error=str(exc))
+
+
+async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
+    source = rt.sources[name]
+    now = rt.clock()
+    async with rt.sessions() as session, session.begin():
+        row = await source_row(session, name)
+        if not force and row.next_poll_at is not None and row.next_poll_at > now:
+            return PollResult(name, ok=True, skipped=True)
+        if not await rt.leases.acquire_source(session, row, now):
+            return PollResult(name, ok=True, skipped=True)
+        state = SourceState(etag=row.etag, last_modified=row.last_modified)
+        recent = await session.execute(
+            select(ItemRow.url, ItemRow.title).where(ItemRow.source == name)
+            .order_by(ItemRow.id.desc()).limit(RECENT_URLS)
+        )
+        for url, title in recent:
+            state.known.setdefault(url, title)
+    try:
+        entries = await asyncio.wait_for(source.poll(rt.fetcher, state), rt.poll_timeout_s)
+    except TimeoutError:
+        return await _record_failure(rt, name, f"poll took longer than {rt.poll_timeout_s:g}s", None)
+    except FetchError as exc:
+        return await _record_failure(rt, name, str(exc), exc.retry_after_s)
+    except MonitorError as exc:
+        return await _record_failure(rt, name, str(exc), None)
+    articles = list({a.content_hash: a for a in (to_article(name, e) for e in entries)}.values())
+    for attempt in range(2):
+        try:
+            return await _store(rt, name, state, articles, len(entries))
+        except IntegrityError:
+            if attempt:  # another node stored the same content twice in a row: give up for this poll
+                raise
+            log.info("source=%s concurrent insert, retrying", name)
+    raise AssertionError("unreachable")
+
+
+async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Article],
+                 entry_count: int) -> PollResult:
+    now = rt.clock()
+    cfg = rt.source_configs[name]
+    async with rt.sessions() as session, session.begin():
+        row = await source_row(session, name)
+        seen = await known_hashes(session, (a.content_hash for a in articles))
+        fresh = [a for a in articles if a.content_hash not in seen]
+        window_start = now - timedelta(seconds=rt.config.daemon.first_poll_window)
+        match_count = enqueued = 0
+        for article in fresh:
+            alertable = row.first_poll_done or article.published_at is None or article.published_at >= window_start
+            item = await _insert_item(session, rt, article, now)
+            matches = rt.matcher.match(article.title, article.paragraphs, name)
+            match_count += len(matches)
+            enqueued += await _record_matches(session, rt, item, matches, alertable, now)
+        row.etag, row.last_modified = state.etag, state.last_modified
+        row.last_poll_at = row.last_success_at = now
+        row.last_error = None
+        row.consecutive_failures = 0
+        row.next_poll_at = now + timedelta(seconds=cfg.interval)
+        row.first_poll_done = True
+        if entry_count or state.not_modified:
+            row.last_nonempty_at = now
+        if not state.not_modified:
+            row.last_items_seen = entry_count
+        await rt.leases.release_source(session, row)
+    if fresh:
+        log.info("source=%s new_items=%d matches=%d enqueued=%d", name, len(fresh), match_count, enqueued)
+    rt.events.polled(name, ok=True, new_items=len(fresh), matches=match_count)
+    return PollResult(name, ok=True, entries=entry_count, new_items=len(fresh), matches=match_count,
+                      enqueued=enqueued)
+
+
+async def _insert_item(session: object, rt: Runtime, article: Article, now: datetime) -> ItemRow:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession)
+    previous = await session.scalar(
+        select(ItemRow).where(ItemRow.source == article.source, ItemRow.url == article.url)
+        .order_by(ItemRow.version.desc()).limit(1)
+    )
+    story_id = previous.story_id if previous is not None else await rt.stories.find(session, article)
+    if story_id is None:
+        story = StoryRow(created_at=now, title=article.title)
+        session.add(story)
+        await session.flush()
+        story_id = story.id
+    item = ItemRow(source=article.source, url=article.url, title=article.title,
+                   published_at=article.published_at, fetched_at=now, text=article.text,
+                   content_hash=article.content_hash, story_id=story_id,
+                   version=(previous.version + 1) if previous is not None else 1)
+    session.add(item)
+    await session.flush()
+    await rt.stories.remember(session, article, item.id, story_id)
+    return item
+
+
+async def _record_matches(session: object, rt: Runtime, item: ItemRow, matches: list[Match],
+                          alertable: bool, now: datetime) -> int:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession)
+    rows = [MatchRow(item_id=item.id, rule=m.rule, paragraph=m.paragraph, snippet=m.snippet,
+                     spans=[list(s) for s in m.spans]) for m in matches]
+    session.add_all(rows)
+    await session.flush()
+    if not alertable:
+        return 0
+    first_per_rule: dict[str, MatchRow] = {}
+    for r in rows:
+        first_per_rule.setdefault(r.rule, r)
+    outbox = [
+        {"recipient": recipient, "story_id": item.story_id, "rule": rule, "item_id": item.id,
+         "match_id": match.id, "status": "pending", "created_at": now, "attempts": 0}
+        for rule, match in first_per_rule.items()
+        for recipient in rt.recipients_for(rule)
+    ]
+    await enqueue(session, outbox)
+    return len(outbox)
+
+
+async def _record_failure(rt: Runtime, name: str, message: str, retry_after_s: float | None) -> PollResult:
+    now = rt.clock()
+    interval = rt.source_configs[name].interval
+    async with rt.sessions() as session, session.begin():
+        row = await source_row(session, name)
+        row.consecutive_failures += 1
+        backoff = min(rt.config.daemon.max_backoff, interval * 2 ** min(row.consecutive_failures - 1, 20))
+        if retry_after_s is not None:
+            backoff = min(rt.config.daemon.max_backoff, max(backoff, retry_after_s))
+        row.last_poll_at = row.last_error_at = now
+        row.last_error = message[:2000]
+        row.next_poll_at = now + timedelta(seconds=backoff)
+        await rt.leases.release_source(session, row)
+        failures = row.consecutive_failures
+    log.warning("source=%s poll failed failures=%d retry_in=%ds error=%s", name, failures, backoff, message)
+    rt.events.polled(name, ok=False)
+    return PollResult(name, ok=False, error=message)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["PollResult", "SourceRow", "run_source", "to_article", "utcnow"]

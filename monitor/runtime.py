@@ -1,0 +1,90 @@
+"""Everything a running pipeline needs, built once per config (and rebuilt on reload)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from monitor.config import Config, SourceConfig
+from monitor.events import Events
+from monitor.fetch import Fetcher
+from monitor.leases import Leases
+from monitor.rules import Matcher, compile_rules
+from monitor.sources import Source, build_source
+from monitor.store.db import make_engine, sessionmaker
+from monitor.store.queries import insert_ignore
+from monitor.store.tables import RecipientRow, SourceRow
+from monitor.stories import StoryIndex
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    fetcher: Fetcher
+    matcher: Matcher
+    sources: dict[str, Source]
+    source_configs: dict[str, SourceConfig]
+    clock: Callable[[], datetime] = _now
+    poll_timeout_s: float = 120.0
+    leases: Leases = field(default_factory=Leases)
+    stories: StoryIndex = field(default_factory=StoryIndex)
+    events: Events = field(default_factory=Events)
+
+    def recipients_for(self, rule: str) -> list[str]:
+        return [r.name for r in self.config.recipients if "*" in r.rules or rule in r.rules]
+
+    def apply_config(self, config: Config) -> None:
+        """Swap sources, rules and recipients in place (hot reload); the database stays."""
+        self.config = config
+        self.matcher = compile_rules(config.rules)
+        enabled = [s for s in config.sources if s.enabled]
+        self.sources = {s.name: build_source(s) for s in enabled}
+        self.source_configs = {s.name: s for s in enabled}
+        for s in enabled:
+            if s.insecure:
+                log.warning("source=%s TLS VERIFICATION IS OFF (insecure = true): answers can be forged", s.name)
+
+    async def sync_rows(self) -> None:
+        """Make sure every configured source and recipient has its row (idempotent, safe on many nodes)."""
+        async with self.sessions() as session, session.begin():
+            names = [{"name": s, "consecutive_failures": 0, "first_poll_done": False, "last_items_seen": 0}
+                     for s in self.sources]
+            if names:
+                await session.execute(insert_ignore(session, SourceRow.__table__), names)
+            people = [{"name": r.name} for r in self.config.recipients]
+            if people:
+                await session.execute(insert_ignore(session, RecipientRow.__table__), people)
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        await self.engine.dispose()
+
+
+async def build_runtime(config: Config, *, fetcher: Fetcher | None = None,
+                        clock: Callable[[], datetime] | None = None) -> Runtime:
+    """Migrate the database, then build the runtime. The caller owns aclose()."""
+    from monitor.store.db import upgrade
+
+    await upgrade(config.daemon.database)
+    engine = make_engine(config.daemon.database)
+    runtime = Runtime(
+        config=config, engine=engine, sessions=sessionmaker(engine), fetcher=fetcher or Fetcher(),
+        matcher=compile_rules(()), sources={}, source_configs={}, clock=clock or _now,
+    )
+    if config.daemon.node_id:
+        runtime.leases.node_id = config.daemon.node_id
+    runtime.apply_config(config)
+    await runtime.sync_rows()
+    return runtime

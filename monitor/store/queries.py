@@ -1,0 +1,77 @@
+"""Queries the pipeline and delivery use. Batched: never one query per item."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.store.tables import ItemRow, OutboxRow, SourceRow
+
+_CHUNK = 500
+
+
+async def known_hashes(session: AsyncSession, hashes: Iterable[str]) -> set[str]:
+    wanted = list(dict.fromkeys(hashes))
+    found: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        rows = await session.scalars(select(ItemRow.content_hash).where(ItemRow.content_hash.in_(chunk)))
+        found.update(rows)
+    return found
+
+
+async def known_urls(session: AsyncSession, source: str, urls: Sequence[str]) -> dict[str, str]:
+    """url -> title of the latest stored version, for the given URLs of one source."""
+    out: dict[str, str] = {}
+    for start in range(0, len(urls), _CHUNK):
+        chunk = list(urls[start:start + _CHUNK])
+        rows = await session.execute(
+            select(ItemRow.url, ItemRow.title).where(ItemRow.source == source, ItemRow.url.in_(chunk))
+            .order_by(ItemRow.id)
+        )
+        out.update({url: title for url, title in rows})
+    return out
+
+
+async def source_row(session: AsyncSession, name: str) -> SourceRow:
+    row = await session.get(SourceRow, name)
+    if row is None:
+        row = SourceRow(name=name, consecutive_failures=0, first_poll_done=False, last_items_seen=0)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+def insert_ignore(session: AsyncSession, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect."""
+    assert session.bind is not None
+    dialect = session.bind.dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Outbox rows; a (recipient, story, rule) already queued is skipped by the unique key."""
+    if rows:
+        await session.execute(insert_ignore(session, OutboxRow.__table__), rows)
+
+
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = await session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+    return {status: count for status, count in rows}
+
+
+async def oldest_pending(session: AsyncSession) -> datetime | None:
+    from sqlalchemy import func
+
+    value: datetime | None = await session.scalar(
+        select(func.min(OutboxRow.created_at)).where(OutboxRow.status.in_(("pending", "sending")))
+    )
+    return value
