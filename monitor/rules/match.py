@@ -85,11 +85,13 @@ class Matcher:
         return hits
 
     def match(self, title: str, paragraphs: Sequence[str], source: str | None = None) -> list[Match]:
+        """One Match per (rule, block) that fires: the title is paragraph None, paragraphs count from 0.
+        Ordered by rule (as compiled), then title first and paragraphs in order."""
         blocks: list[tuple[int | None, str]] = [(None, title), *enumerate(paragraphs)]
         scanned = [(index, text, self.scan(text)) for index, text in blocks]
         article = ArticleContext([(text, hits) for _, text, hits in scanned])
-        found: list[Match] = []
-        for index, text, hits in scanned:
+        found: list[tuple[int, int, Match]] = []
+        for order, (index, text, hits) in enumerate(scanned):
             candidates = {i for slot in hits for i in self._by_slot.get(slot, ())}
             if self._amb_slot in hits:
                 candidates.update(i for slot in hits for i in self._gated.get(slot, ()))
@@ -100,8 +102,9 @@ class Matcher:
                     continue
                 fired = evaluate(rule, text, hits, article, memo)
                 if fired is not None:
-                    found.append(Match(rule.spec.name, index, text, fired))
-        return found
+                    found.append((i, order, Match(rule.spec.name, index, text, fired)))
+        # in rule order, then title and paragraphs in order (as the config lists the rules)
+        return [m for _, _, m in sorted(found, key=lambda f: (f[0], f[1]))]
 
 
 def _has_exact(found: str, exact: tuple[str, ...]) -> bool:

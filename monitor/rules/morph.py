@@ -90,10 +90,8 @@ def is_common_word(word: str) -> bool:
     a common noun, like Лавров/лавров or Роза/роза, needs more evidence before it fires)."""
     if not analyzer().word_is_known(norm(word)):  # a dictionary lookup, much cheaper than parsing
         return False
-    for p in parses(word):
-        if p.is_known and not ({"Surn", "Name", "Patr", "Geox", "Orgn"} & set(p.tag.grammemes)):
-            return True
-    return False
+    names = {"Surn", "Name", "Patr", "Geox", "Orgn"}
+    return any(p.is_known and not names & set(p.tag.grammemes) for p in parses(word))
 
 
 @lru_cache(maxsize=100_000)
