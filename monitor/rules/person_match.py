@@ -7,6 +7,7 @@ the surname only ever appears next to another first name, its bare mentions are 
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import TYPE_CHECKING
 
@@ -64,9 +65,7 @@ def occurrence(cond: Cond, text: str, s: int, e: int) -> tuple[str, Span] | None
         if norm(first) in cond.first_names:
             return OWN, (before.start(1), e)
         if cond.first_names and is_first_name(first):
-            # the same initial is no evidence of someone else: spellings vary (Дэвид/Девид, Джо/Джозеф)
-            same = bool(cond.initial) and norm(first[0]) == norm(cond.initial)
-            return (OWN if same else OTHER), (before.start(1), e)
+            return (OWN if same_name(first, cond.first_names) else OTHER), (before.start(1), e)
     after = _AFTER.match(text, e)
     if after and cond.first_names and norm(after.group(1)) in cond.first_names:
         return OWN, (s, after.end(1))
@@ -75,6 +74,25 @@ def occurrence(cond: Cond, text: str, s: int, e: int) -> tuple[str, Span] | None
     if norm(word) in cond.ambiguous and _sentence_start(text, s):
         return None  # a capitalized common word opening a sentence, with no first name to vouch for it
     return BARE, (s, e)
+
+
+def _fold(name: str) -> str:
+    return norm(name).replace("э", "е").replace("й", "и").replace("ь", "")
+
+
+def same_name(word: str, forms: frozenset[str]) -> bool:
+    """Whether `word` is a spelling variant or short form of one of the rule's given names: spellings of
+    foreign names vary (Дэвид/Девид, Джорджо/Джорджио, Анджелина/Анжелина) and short forms are common
+    (Джо/Джозеф, Майк/Майкл), but Анфиса is not Антон."""
+    folded = _fold(word)
+    for form in forms:
+        other = _fold(form)
+        if folded.startswith(other) or other.startswith(folded):
+            if min(len(folded), len(other)) >= 3:
+                return True
+        elif difflib.SequenceMatcher(None, folded, other).ratio() >= 0.75:
+            return True
+    return False
 
 
 def _sentence_start(text: str, pos: int) -> bool:
