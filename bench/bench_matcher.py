@@ -14,6 +14,7 @@ import argparse
 import json
 import random
 import re
+import resource
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -120,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         naive = naive_matcher(specs)
         results["sizes"][n] = {  # type: ignore[index]
             "compile_s": round(compile_s, 3),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "matcher_paragraphs_per_s": round(rate(partial(_one, matcher), paras, args.seconds)),
             "naive_paragraphs_per_s": round(rate(naive, paras, args.seconds), 1),
         }

@@ -94,6 +94,24 @@ def test_match_reports_paragraph_snippet_and_spans() -> None:
     assert [by[("si", None)].snippet[s:e] for s, e in by[("si", None)].spans] == ["Словении"]
 
 
+def test_ambassador_with_person() -> None:
+    spec = RuleSpec(name="x", ambassador="Словения", person="Алтай Абибуллаев")
+    assert fires(spec, "Посол Казахстана в Словении Алтай Абибуллаев провёл встречу")
+    assert not fires(spec, "Посол Казахстана в Латвии Даурен Карипов и Абибуллаев")
+    assert not fires(spec, "Посол Казахстана в Словении провёл встречу")
+
+
+def test_phrase_across_a_line_break_and_nbsp() -> None:
+    m = compile_rules([CORRIDOR])
+    [hit] = m.match("", ["развитие Среднего\nкоридора и\u00a0Среднего\u00a0коридора"])
+    assert [hit.snippet[s:e] for s, e in hit.spans] == ["Среднего\nкоридора", "Среднего\u00a0коридора"]
+
+
+def test_country_by_iso_code_and_inflected_name() -> None:
+    assert fires(RuleSpec(name="x", country="SI"), "в Словении")
+    assert fires(RuleSpec(name="x", country="Словении"), "Словения")
+
+
 def test_primary_keys_are_anded() -> None:
     spec = RuleSpec(name="x", country="Словения", person="Абибуллаев")
     assert fires(spec, "Абибуллаев в Словении")

@@ -30,6 +30,10 @@ def test_unknown_ambassador_country() -> None:
     assert key == "ambassador" and "Латвия" in msg
 
 
+def test_case_sensitive_without_regex() -> None:
+    assert [k for k, _ in messages(RuleSpec(name="a", keyword="x", case_sensitive=True))] == ["case_sensitive"]
+
+
 def test_capital_without_country() -> None:
     spec = RuleSpec(name="a", keyword="x", capital=True)
     assert ("capital", "capital = true needs a country") in messages(spec)
