@@ -40,6 +40,8 @@ def needs_first_name(surname: str) -> bool:
     (Джон, Майкл, Пол), and common words that the dictionary does not know as surnames (Феникс)."""
     if len(norm(surname)) <= 2:
         return True
+    if not analyzer().word_is_known(norm(surname)):  # most surnames: no dictionary entry, no doubt
+        return False
     options = parses(surname)
     surn = sum(p.score for p in options if "Surn" in p.tag.grammemes)
     if _name_score(surname) >= 0.3 and _name_score(surname) > surn:
