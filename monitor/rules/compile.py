@@ -20,7 +20,6 @@ from monitor.rules.validate import validate_rules
 # 'после' is also the preposition 'after': it is left out of the forms of 'посол'.
 AMBASSADOR_FORMS = frozenset(word_forms("посол") - {"после"}) | phrase_forms(
     "Чрезвычайный и Полномочный Посол")
-COUNTRY_ROLES = ("name", "adj", "abbr", "capital")
 
 
 def is_exact(word: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.models import Match
 from monitor.rules.morph import norm, normalize_text
@@ -199,7 +199,3 @@ def _merge(spans: list[Span]) -> tuple[Span, ...]:
             out.append([s, e])
     return tuple((s, e) for s, e in out)
 
-
-def describe(hits: Hits, labels: list[str]) -> dict[str, Any]:
-    """Debug view of a scan: slot label → spans."""
-    return {labels[slot]: spans for slot, spans in hits.items()}

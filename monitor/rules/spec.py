@@ -10,6 +10,10 @@ PRIMARY_KEYS = ("country", "person", "ambassador", "keyword", "regex")
 
 
 class RuleSpec(BaseModel):
+    """One [[rules]] table. What each key matches: docs/rules.md. Primary keys (country, person,
+    ambassador, keyword, regex) are ANDed within one paragraph; validate_rules() checks what the schema
+    cannot (unknown countries, conflicting keys, unsafe regexes)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
