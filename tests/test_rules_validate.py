@@ -83,6 +83,11 @@ def test_explain_warns_about_kazakhstan_rules() -> None:
     assert any("most MFA articles mention Kazakhstan" in line for line in lines)
 
 
+def test_explain_invalid_rule_says_why() -> None:
+    lines = explain([RuleSpec(name="x", country="Словенея")], "x", "Словения")
+    assert lines[0].startswith("NO MATCH") and "did you mean" in lines[1]
+
+
 def test_explain_unknown_rule() -> None:
     with pytest.raises(KeyError):
         explain(RuleSpec(name="a", keyword="x"), "b", "x")

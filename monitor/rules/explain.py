@@ -8,6 +8,7 @@ from monitor.rules import gazetteer
 from monitor.rules.compile import CompiledRule, Cond, compile_rules
 from monitor.rules.match import ArticleContext, Hits, Matcher, cond_spans, evaluate
 from monitor.rules.spec import RuleSpec
+from monitor.rules.validate import validate_rules
 
 _WHAT = {"country": "country", "person": "person", "ambassador": "ambassador of/to",
          "keyword": "keyword", "regex": "regex"}
@@ -22,11 +23,18 @@ def explain(spec_or_matcher: Matcher | RuleSpec | Sequence[RuleSpec], rule_name:
     The first line says the verdict ("MATCH ..." or "NO MATCH ..."); then one line per rule key with what
     was looked for and what was found (quoted as it appears in the text), paragraph by paragraph, and
     notes on rules that fire too often (a `country = "Казахстан"` rule fires on most MFA articles).
+    A rule that validate_rules() rejects gets "NO MATCH" and its problems.
     Raises KeyError when no rule has that name. `monitor explain` exits 0 when the first line starts
     with "MATCH", 1 otherwise.
     """
     matcher = _matcher(spec_or_matcher)
     rule = next((r for r in matcher.rules if r.spec.name == rule_name), None)
+    if rule is None and not isinstance(spec_or_matcher, Matcher):
+        specs = [spec_or_matcher] if isinstance(spec_or_matcher, RuleSpec) else list(spec_or_matcher)
+        index = next((i for i, s in enumerate(specs) if s.name == rule_name), None)
+        if index is not None:  # compile_rules() skipped it: say why
+            problems = [f"  {key}: {msg}" for i, key, msg in validate_rules(specs) if i == index]
+            return [f"NO MATCH (нет совпадения): rule {rule_name!r} is invalid and never fires", *problems]
     if rule is None:
         raise KeyError(f"no rule named {rule_name!r} (rules: {', '.join(matcher.rule_names) or 'none'})")
     paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
@@ -37,11 +45,13 @@ def explain(spec_or_matcher: Matcher | RuleSpec | Sequence[RuleSpec], rule_name:
     if fired:
         i, p, spans = fired[0]
         quoted = ", ".join(f"«{p[s:e]}»" for s, e in spans)
-        lines.append(f"MATCH: rule {rule_name!r} fires on paragraph {i + 1} of {len(paragraphs)}: {quoted}")
+        lines.append(f"MATCH (совпадение): rule {rule_name!r} fires on paragraph {i + 1} of "
+                     f"{len(paragraphs)}: {quoted}")
         if len(fired) > 1:
             lines.append(f"  also on paragraphs {', '.join(str(i + 1) for i, _, _ in fired[1:])}")
     else:
-        lines.append(f"NO MATCH: rule {rule_name!r} fires on none of the {len(paragraphs)} paragraph(s)")
+        lines.append(f"NO MATCH (нет совпадения): rule {rule_name!r} fires on none of the "
+                     f"{len(paragraphs)} paragraph(s)")
     lines.extend(_describe(rule, scanned))
     if rule.spec.sources:
         lines.append(f"  sources: only items from {', '.join(rule.spec.sources)} (not checked here)")
