@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from monitor.rules import gazetteer
-from monitor.rules.match import Matcher
+from monitor.rules.match import CAPITALIZED, Matcher
 from monitor.rules.morph import is_common_word, norm, phrase_forms, word_forms
 from monitor.rules.person import given_name_forms, parse_person, surname_forms
 from monitor.rules.person_match import needs_first_name
@@ -107,9 +107,10 @@ class Builder:
 
     def _country_slots(self, code: str) -> dict[str, tuple[int, ...]]:
         f = gazetteer.forms(code)
-        return {"name": (self.slot(("country", code, "name"), f.names, code=code),),
+        # names are proper nouns: written in lower case they are other words ('того', 'куба', 'вена')
+        return {"name": (self.slot(("country", code, "name"), f.names, CAPITALIZED, code=code),),
                 "adj": (self.slot(("country", code, "adj"), f.adjectives, code=code),),
-                "capital": (self.slot(("country", code, "capital"), f.capital, code=code),),
+                "capital": (self.slot(("country", code, "capital"), f.capital, CAPITALIZED, code=code),),
                 "abbr": tuple(self.slot(("country", code, "abbr", a), {norm(a)}, (a,), code=code)
                               for a in sorted(f.abbreviations))}
 

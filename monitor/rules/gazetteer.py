@@ -86,8 +86,8 @@ def forms(code: str) -> CountryForms:
         adjectives.add(norm(adj)[:-2] + "о")
     adjectives |= {norm(c) for c in country.compound}
     capital = expand([country.capital]) if country.capital else set()
-    return CountryForms(frozenset(expand(country.names)), frozenset(adjectives),
-                        frozenset(country.abbr), frozenset(capital))
+    return CountryForms(frozenset(expand(country.names)), frozenset(adjectives), frozenset(country.abbr),
+                        frozenset(capital))
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from monitor.rules.compile import Builder, CompiledRule, Cond
 
 Span = tuple[int, int]
+CAPITALIZED: tuple[str, ...] = ("",)  # the marker for forms that count only when capitalized
 Hits = dict[int, list[Span]]
 
 REGEX_TEXT_CAP = 20_000  # characters of a paragraph a regex sees: bounds a slow pattern's worst case
@@ -108,6 +109,8 @@ class Matcher:
 
 
 def _has_exact(found: str, exact: tuple[str, ...]) -> bool:
+    if exact is CAPITALIZED:
+        return any(c.isupper() for c in found)
     return all(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", found) for word in exact)
 
 

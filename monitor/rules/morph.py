@@ -101,10 +101,15 @@ def word_forms(word: str, prefer: str | None = None) -> frozenset[str]:
     if "-" in word:  # a compound: inflect its last part, keep the rest ('Коста-Рика' → 'коста-рики')
         head, _, last = word.rpartition("-")
         return frozenset(f"{norm(head)}-{form}" for form in word_forms(last, prefer)) | {norm(word)}
-    options = parses(word)
+    # the word as written is a dictionary form: prefer a nominative parse ('Ливан' is not the genitive
+    # plural of 'ливаны'), singular when there is one, carrying `prefer` when asked
+    options = sorted(parses(word), key=lambda p: (p.tag.case != "nomn", p.tag.number == "plur"))
     chosen = options[0]
-    if prefer:
-        chosen = next((p for p in options if prefer in p.tag.grammemes), chosen)
+    if prefer:  # a name: a nominative noun, or nothing to inflect ('Ломе' is not the locative of 'лом')
+        nouns = [p for p in options if p.tag.case == "nomn" and "NOUN" in p.tag.grammemes]
+        if not nouns:
+            return frozenset({norm(word)})
+        chosen = next((p for p in nouns if prefer in p.tag.grammemes), nouns[0])
     if "Fixd" in chosen.tag.grammemes or (not chosen.is_known and _looks_uninflected(word)):
         return frozenset({norm(word)})
     forms = {norm(p.word) for p in chosen.lexeme}
