@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
@@ -49,3 +50,11 @@ def build_channel(recipient: RecipientConfig, config: Config) -> Channel:
     if recipient.console:
         return ConsoleChannel()
     raise ConfigError([f"{where}: no channel (set telegram_chat, email or console = true)"])
+
+
+async def close_channels(channels: Iterable[Channel]) -> None:
+    """Release the HTTP clients of channels that hold one (Telegram); others have nothing to close."""
+    for channel in channels:
+        closer = getattr(channel, "aclose", None)
+        if closer is not None:
+            await closer()
