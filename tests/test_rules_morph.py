@@ -30,6 +30,11 @@ def test_normalize_folds_yo_and_collapses_spaces_keeping_offsets() -> None:
     assert offsets is not None and offsets[low.index("королевство")] == 13
 
 
+def test_kazakh_letters_fold_to_russian_keeping_length() -> None:
+    low, offsets = normalize_text("Бақытбекқызы Әлия Өскемен")
+    assert low == "бакытбеккызы алия оскемен" and offsets is None
+
+
 def test_lemma_is_cached_and_normalized() -> None:
     assert lemma("Словении") == "словения"
     assert lemma("партнёрства") == "партнерство"

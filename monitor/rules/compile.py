@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ahocorasick
 
@@ -17,9 +18,11 @@ from monitor.rules.person_match import needs_first_name
 from monitor.rules.spec import RuleSpec
 from monitor.rules.validate import validate_rules
 
-# 'после' is also the preposition 'after': it is left out of the forms of 'посол'.
-AMBASSADOR_FORMS = frozenset(word_forms("посол") - {"после"}) | phrase_forms(
-    "Чрезвычайный и Полномочный Посол")
+
+@lru_cache(maxsize=1)
+def ambassador_forms() -> frozenset[str]:
+    # 'после' is also the preposition 'after': it is left out of the forms of 'посол'
+    return frozenset(word_forms("посол") - {"после"}) | phrase_forms("Чрезвычайный и Полномочный Посол")
 
 
 def is_exact(word: str) -> bool:
@@ -120,7 +123,7 @@ class Builder:
 
     def ambassador(self) -> int:
         if self.amb_slot < 0:
-            self.amb_slot = self.slot(("ambassador",), set(AMBASSADOR_FORMS))
+            self.amb_slot = self.slot(("ambassador",), ambassador_forms())
         return self.amb_slot
 
     def automaton(self) -> ahocorasick.Automaton:

@@ -24,9 +24,15 @@ _SPACE_RUN = re.compile(r"\s+")
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 
 
+# Kazakh names are spelt both ways in Russian-language press (Бақытбекқызы / Бакытбеккызы): compare
+# Kazakh letters as their closest Russian letters. One char for one, so offsets are kept.
+_FOLD = str.maketrans("ёәіңғүұқөһ", "еаингуукох")
+
+
 def norm(text: str) -> str:
-    """Lower-case with ё→е. Same length as the input whenever Python's lower() is (checked by callers)."""
-    return text.lower().replace("ё", "е")
+    """Lower-case, ё→е, Kazakh letters folded to Russian ones (қ→к, ұ→у ...). Same length as the input
+    whenever Python's lower() is (checked by callers)."""
+    return text.lower().translate(_FOLD)
 
 
 def normalize_text(text: str) -> tuple[str, list[int] | None]:
