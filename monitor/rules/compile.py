@@ -13,7 +13,7 @@ import ahocorasick
 from monitor.rules import gazetteer
 from monitor.rules.match import CAPITALIZED, Matcher
 from monitor.rules.morph import is_common_word, norm, phrase_forms, word_forms
-from monitor.rules.person import given_name_forms, parse_person, surname_forms
+from monitor.rules.person import first_name_forms, given_name_forms, parse_person, surname_forms
 from monitor.rules.person_match import needs_first_name
 from monitor.rules.spec import RuleSpec
 from monitor.rules.validate import validate_rules
@@ -58,7 +58,8 @@ class Cond:
     kind: str  # country | person | ambassador | keyword | regex
     slots: tuple[int, ...] = ()
     extra: tuple[int, ...] = ()  # ambassador: the 'посол' slot
-    first_names: frozenset[str] = frozenset()
+    first_names: frozenset[str] = frozenset()  # person: forms of every given name and the patronymic
+    first_forms: frozenset[str] = frozenset()  # person: forms of the first name alone
     ambiguous: frozenset[str] = frozenset()  # person: surname forms that are also common words
     initial: str = ""  # person: first letter of the first name ('А' for Алтай)
     strict: bool = False  # person: the surname alone is not enough (Джон, Ли)
@@ -153,6 +154,7 @@ def compile_rule(b: Builder, spec: RuleSpec) -> CompiledRule:
         ambiguous = frozenset(f for f in forms if is_common_word(f))
         conds.append(Cond("person", (b.slot(("person", *sorted(forms)), forms),),
                           first_names=given_name_forms(person),
+                          first_forms=first_name_forms(person.first) if person.first else frozenset(),
                           ambiguous=ambiguous, initial=(person.first or "")[:1],
                           strict=bool(person.first) and needs_first_name(person.surname), label=spec.person))
     if spec.ambassador:

@@ -27,6 +27,7 @@ _SUFFIX_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # Kazakh patronymic surnames and Russian -ых/-их surnames never decline.
 _UNINFLECTED = ("улы", "ұлы", "уулу", "кызы", "қызы", "ызы", "ых", "их", "ко")
+_MALE_ONLY = frozenset({"", "е", "ий", "ого", "ому", "ом", "ый"})
 _VOWELS = "аеёиоуыэюяәіүұө"
 
 
@@ -84,6 +85,8 @@ def surname_forms(surname: str, female: bool | None = None) -> frozenset[str]:
     for ending, endings in _SUFFIX_RULES:
         if low.endswith(ending) and len(low) > len(ending) + 1:
             stem = low[: len(low) - len(ending)] + _stem_tail(ending)
+            if female:  # a woman's rule: not the forms only a man's surname takes (Медведев, Медведеве)
+                endings = tuple(e for e in endings if e not in _MALE_ONLY)
             return frozenset({low} | {stem + e for e in endings})
     if low.endswith(_UNINFLECTED) or low[-1] in "еиоуыэю" + "әіүұө":
         return frozenset({low})

@@ -20,15 +20,25 @@ Span = tuple[int, int]
 OWN, OTHER, BARE = "own", "other", "bare"
 
 _BEFORE = re.compile(r"(?:([^\W\d_]+)\s+|([^\W\d_])\.\s*(?:[^\W\d_]\.\s*)?)$")
-_AFTER = re.compile(r"^\s+([^\W\d_]+)")
+_AFTER = re.compile(r"\s+([^\W\d_]+)")  # used with .match(text, pos): anchored there
 
 
 def is_first_name(word: str) -> bool:
-    """A capitalized word that pymorphy3 knows mostly as a first name (Барак, Мишель, Дмитрий), or does
-    not know at all (Kazakh and foreign first names: Бауыржан, Жан)."""
+    """A capitalized word that pymorphy3 knows mostly as a first name (Барак, Мишель, Дмитрий) or as a
+    patronymic (Николаевича), or does not know at all (Kazakh and foreign first names: Бауыржан)."""
     if not word[:1].isupper() or word.isupper():
         return False
-    return _name_score(word) >= 0.3 or not analyzer().word_is_known(norm(word))
+    if not analyzer().word_is_known(norm(word)):
+        return True
+    return _name_score(word) >= 0.3 or any("Patr" in p.tag.grammemes for p in parses(word))
+
+
+def _is_other_surname(word: str) -> bool:
+    """A capitalized word after our surname that makes it someone's first name ('Кэмерон Диаз')."""
+    if not word[:1].isupper() or word.isupper():
+        return False
+    return not analyzer().word_is_known(norm(word)) or any("Surn" in p.tag.grammemes and p.score >= 0.3
+                                                          for p in parses(word))
 
 
 def _name_score(word: str) -> float:
@@ -67,10 +77,13 @@ def occurrence(cond: Cond, text: str, s: int, e: int) -> tuple[str, Span] | None
         if norm(first) in cond.first_names:
             return OWN, (before.start(1), e)
         if cond.first_names and is_first_name(first):
-            return (OWN if same_name(first, cond.first_names) else OTHER), (before.start(1), e)
+            return (OWN if same_name(first, cond.first_forms) else OTHER), (before.start(1), e)
     after = _AFTER.match(text, e)
     if after and cond.first_names and norm(after.group(1)) in cond.first_names:
         return OWN, (s, after.end(1))
+    if after and cond.first_names and _is_other_surname(after.group(1)):
+        return OTHER, (s, after.end(1))  # our surname is someone's first name here: 'Кэмерон Диаз'
+
     if cond.strict:
         return None  # 'Джон' alone is any John
     if norm(word) in cond.ambiguous and _sentence_start(text, s):
