@@ -26,13 +26,17 @@ CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 
 # Kazakh names are spelt both ways in Russian-language press (Бақытбекқызы / Бакытбеккызы): compare
 # Kazakh letters as their closest Russian letters. One char for one, so offsets are kept.
-_FOLD = str.maketrans("ёәіңғүұқөһ", "еаингуукох")
+_FOLD = tuple(zip("ёәіңғүұқөһ", "еаингуукох", strict=True))
 
 
 def norm(text: str) -> str:
     """Lower-case, ё→е, Kazakh letters folded to Russian ones (қ→к, ұ→у ...). Same length as the input
     whenever Python's lower() is (checked by callers)."""
-    return text.lower().translate(_FOLD)
+    low = text.lower()
+    for letter, russian in _FOLD:  # str.replace is several times faster than str.translate here
+        if letter in low:
+            low = low.replace(letter, russian)
+    return low
 
 
 def normalize_text(text: str) -> tuple[str, list[int] | None]:
