@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 Span = tuple[int, int]
 OWN, OTHER, BARE = "own", "other", "bare"
 
-_BEFORE = re.compile(r"(?:([^\W\d_]+)\s+|([^\W\d_])\.\s*(?:[^\W\d_]\.\s*)?)$")
+# the word right before a surname (hyphenated first names too: Жан-Клод), or initials: 'А.', 'А. Б.',
+# 'Ж.-К.' (group 2 is the first initial)
+_BEFORE = re.compile(r"(?:([^\W\d_]+(?:-[^\W\d_]+)*)\s+|([^\W\d_])\.(?:\s*-?\s*[^\W\d_]\.)?\s*)$")
 _AFTER = re.compile(r"\s+([^\W\d_]+)")  # used with .match(text, pos): anchored there
 
 
@@ -65,19 +67,24 @@ def occurrence(cond: Cond, text: str, s: int, e: int) -> tuple[str, Span] | None
     (OTHER, span) next to another first name or initial, (BARE, span) alone; None when it is not a
     name at all (lower-case, all-caps, or a common word opening a sentence)."""
     word = text[s:e]
-    if not word[:1].isupper() or (len(word) > 1 and word.isupper()):  # 'лавров', 'ГОУ'
+    # 'лавров' and 'ГОУ' are no names; 'да Силва' (a particle first) has its capital further on
+    if not any(c.isupper() for c in word) or (len(word) > 1 and word.isupper()):
         return None
     before = _BEFORE.search(text, max(0, s - 40), s)
     if before and before.group(2) and before.group(2).isupper():
         initial = before.group(2)
         same = not cond.initial or norm(initial) == norm(cond.initial)
+        if not same and _own_first_before(cond, text, before.start()):
+            return OWN, (before.start(), e)  # a middle initial: 'Дэвид О. Расселл'
         return (OWN if same else OTHER), (before.start(), e)
     if before and before.group(1):
         first = before.group(1)
         if norm(first) in cond.first_names:
             return OWN, (before.start(1), e)
         if cond.first_names and is_first_name(first):
-            return (OWN if same_name(first, cond.first_forms) else OTHER), (before.start(1), e)
+            if same_name(first, cond.first_forms) or _own_first_before(cond, text, before.start(1)):
+                return OWN, (before.start(1), e)  # (a second given name: 'Хосе Альберто Батиста')
+            return OTHER, (before.start(1), e)
     after = _AFTER.match(text, e)
     if after and cond.first_names and norm(after.group(1)) in cond.first_names:
         return OWN, (s, after.end(1))
@@ -89,6 +96,12 @@ def occurrence(cond: Cond, text: str, s: int, e: int) -> tuple[str, Span] | None
     if norm(word) in cond.ambiguous and _sentence_start(text, s):
         return None  # a capitalized common word opening a sentence, with no first name to vouch for it
     return BARE, (s, e)
+
+
+def _own_first_before(cond: Cond, text: str, pos: int) -> bool:
+    """Whether the word before `pos` is the rule's first name."""
+    before = _BEFORE.search(text, max(0, pos - 40), pos)
+    return bool(before and before.group(1) and same_name(before.group(1), cond.first_forms))
 
 
 def _fold(name: str) -> str:
