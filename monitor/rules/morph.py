@@ -78,7 +78,9 @@ def analyzer() -> Any:
     return pymorphy3.MorphAnalyzer()
 
 
-@lru_cache(maxsize=200_000)
+# Bounded caches: the matcher calls parses() at run time only for words next to a surname, so in a
+# long-running daemon this cache fills slowly; 50k parse lists stay within a few tens of MB.
+@lru_cache(maxsize=50_000)
 def parses(word: str) -> tuple[Any, ...]:
     return tuple(analyzer().parse(norm(word)))
 
