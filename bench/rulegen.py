@@ -51,7 +51,11 @@ def rules(n: int, seed: int = 1) -> list[dict[str, Any]]:
             surname = _word(rng, 3).capitalize() + rng.choice(("ов", "ева", "ин", "улы", ""))
             out.append({"name": f"p{i}", "person": f"{_word(rng, 2).capitalize()} {surname}"})
         elif kind < 0.7:
-            out.append({"name": f"a{i}", "ambassador": rng.choice(names)})
+            # mostly with the ambassador's name: ten thousand real rules would not watch one country 5 times
+            rule = {"name": f"a{i}", "ambassador": rng.choice(names)}
+            if rng.random() < 0.9:
+                rule["person"] = f"{_word(rng, 2).capitalize()} {_word(rng, 3).capitalize()}ов"
+            out.append(rule)
         else:
             words = _word(rng, 3) if rng.random() < 0.7 else f"{_word(rng, 2)} {_word(rng, 3)}"
             out.append({"name": f"k{i}", "keyword": words.upper() if rng.random() < 0.2 else words})
