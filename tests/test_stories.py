@@ -27,7 +27,8 @@ def rss(*docs: tuple[str, str, tuple[str, ...]]) -> bytes:
         + "".join(f"<p>{escape(p)}</p>" for p in paragraphs) + "]]></description></item>"
         for title, url, paragraphs in docs
     )
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+    return f"{head}{items}</channel></rss>".encode()
 
 
 def serve(pages: PageServer, source: str, doc_id: str, url: str) -> None:
