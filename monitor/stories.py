@@ -107,7 +107,9 @@ def decide(new: list[Unit], candidates: list[Candidate], threshold: float) -> Pl
         for score, story, other in _pairs(whole, candidates, threshold):
             if len(whole.feats) > len(other.feats) and _digest_like(story, score, links, paragraphs):
                 continue  # the new item carries that story in a paragraph among others: linked per paragraph
-            return Plan(story, {}, score)
+            # paragraphs that the earlier version carried as other stories (a digest's meetings) stay there
+            explicit = {s for c in candidates for s in c.paragraph_story.values()}
+            return Plan(story, {p: s for p, (s, _) in links.items() if s != story and s in explicit}, score)
     stories = {s for s, _ in links.values()}
     if paragraphs and paragraphs[0] in links and len(stories) == 1:
         return Plan(links[paragraphs[0]][0], {}, links[paragraphs[0]][1])  # the lead says what it is about
