@@ -71,7 +71,7 @@ def _pairs(unit: Unit, candidates: Iterable[Candidate], threshold: float) -> lis
             score = overlap(unit.feats, other.feats)
             if score >= threshold:
                 found.append((score, cand.story_of(other.index), other))
-    found.sort(key=lambda f: -f[0])
+    found.sort(key=lambda f: (-round(f[0], 2), f[2].index == WHOLE))  # a tie: the paragraph is more specific
     return found
 
 
