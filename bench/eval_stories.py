@@ -141,6 +141,7 @@ def evaluate(threshold: float, docs: list[Doc] | None = None) -> dict[str, objec
     unit_cache = {d.id: units(d.title, d.paragraphs) for d in docs}
     bands = {d.id: {b for u in unit_cache[d.id] for b in unit_bands(u)} for d in docs}
     tp = fp = fn = tn = 0
+    groups: dict[str, dict[str, int]] = {}
     errors: list[dict[str, object]] = []
     plans: dict[tuple[str, str], tuple[int | None, dict[int, int]]] = {}
     for case in cases(docs):
@@ -158,6 +159,8 @@ def evaluate(threshold: float, docs: list[Doc] | None = None) -> dict[str, objec
             joined = story == 1 or links.get(case.unit) == 1
             if story == 1 and WHOLE not in by_id[case.new].event:
                 joined = True  # a digest wrongly joined as a whole: every paragraph is then wrong
+        g = groups.setdefault(_group(case), {"tp": 0, "fp": 0, "fn": 0, "tn": 0})
+        g["tp" if joined and case.same else "fp" if joined else "fn" if case.same else "tn"] += 1
         if joined and case.same:
             tp += 1
         elif joined:
@@ -170,9 +173,31 @@ def evaluate(threshold: float, docs: list[Doc] | None = None) -> dict[str, objec
             tn += 1
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
+    by_group = {
+        name: {**g, "precision": round(g["tp"] / (g["tp"] + g["fp"]), 4) if g["tp"] + g["fp"] else None,
+               "recall": round(g["tp"] / (g["tp"] + g["fn"]), 4) if g["tp"] + g["fn"] else None}
+        for name, g in sorted(groups.items())
+    }
     return {"threshold": threshold, "cases": tp + fp + fn + tn, "positives": tp + fn, "tp": tp, "fp": fp,
             "fn": fn, "tn": tn, "precision": round(precision, 4), "recall": round(recall, 4),
-            "errors": errors}
+            "by_pair": by_group, "errors": errors}
+
+
+def _kind(doc_id: str) -> str:
+    return doc_id.split("-")[0]
+
+
+def _group(case: Case) -> str:
+    """original↔republication (MFA text and an agency's), republication↔republication (two agencies'),
+    and the real kt.kz digests against anything (no positives there: the hard negatives)."""
+    kinds = {_kind(case.earlier), _kind(case.new)}
+    if "kt" in kinds:
+        return "real_digests"
+    if "neg" in kinds:
+        return "template_negatives"
+    if "mfa" in kinds:
+        return "original_vs_republication"
+    return "republication_vs_republication"
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ DEFAULT_WINDOW_S = 3 * 86400.0
 MAX_CANDIDATES = 20  # earlier items verified per new item, the ones sharing most bands first
 LOCAL_MARGIN = 0.1  # a paragraph scoring within this of the whole item carries the story on its own
 CONTINUATION = 0.5  # share of the threshold a paragraph right after a linked one needs
+DIGEST_COVERAGE = 0.2  # an earlier text covering less of the new item than this may be one of its items
 SIZE_RATIO = 8.0  # units compared only within this size factor (a digest paragraph vs the article it condenses)
 
 
@@ -105,7 +106,8 @@ def decide(new: list[Unit], candidates: list[Candidate], threshold: float) -> Pl
     whole = next((u for u in new if u.index == WHOLE), None)
     if whole is not None:
         for score, story, other in _pairs(whole, candidates, threshold):
-            if len(whole.feats) > len(other.feats) and _digest_like(story, score, links, paragraphs):
+            covered = len(whole.feats & other.feats) / len(whole.feats)
+            if covered < DIGEST_COVERAGE and _digest_like(story, score, links, paragraphs):
                 continue  # the new item carries that story in a paragraph among others: linked per paragraph
             # paragraphs that the earlier version carried as other stories (a digest's meetings) stay there
             explicit = {s for c in candidates for s in c.paragraph_story.values()}

@@ -19,7 +19,6 @@ from tests.servers.pages import PageServer, Route
 from tests.test_stories import DOCS, rss
 
 
-
 def config(pages: PageServer, *sources: str) -> str:
     blocks = "".join(f'[[sources]]\nname = "{s}"\nkind = "rss"\nurl = "{pages.url("/" + s)}"\n' for s in sources)
     return blocks + """
