@@ -20,6 +20,7 @@ story's alert. Band rows are only needed for `story_window` (older items are not
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from monitor.store.tables import ItemRow, ParagraphStoryRow, StoryBandRow
 DEFAULT_THRESHOLD = 0.55
 DEFAULT_WINDOW_S = 3 * 86400.0
 MAX_CANDIDATES = 20  # earlier items verified per new item, the ones sharing most bands first
+UNITS_CACHE = 4096  # stored items whose units are kept in memory
 LOCAL_MARGIN = 0.1  # a paragraph scoring within this of the whole item carries the story on its own
 CONTINUATION = 0.5  # share of the threshold a paragraph right after a linked one needs
 DIGEST_COVERAGE = 0.2  # an earlier text covering less of the new item than this may be one of its items
@@ -128,6 +130,7 @@ class StoryIndex:
         # find() works out the whole plan; remember() stores it. Keyed by content hash, since polls of
         # several sources interleave on the event loop.
         self._pending: dict[str, tuple[set[int], Plan]] = {}
+        self._units: OrderedDict[int, list[Unit]] = OrderedDict()
 
     def configure(self, threshold: float, window_s: float) -> None:
         self.threshold, self.window_s = threshold, window_s
@@ -188,10 +191,23 @@ class StoryIndex:
         ):
             links.setdefault(item_id, {})[paragraph] = story
         candidates = [
-            Candidate(item_id, story_id, units(title, tuple(text.split("\n"))), links.get(item_id, {}))
+            Candidate(item_id, story_id, self._units_of(item_id, title, text), links.get(item_id, {}))
             for item_id, story_id, title, text in rows if story_id is not None
         ]
         return bands, decide(new, candidates, self.threshold)
+
+    def _units_of(self, item_id: int, title: str, text: str) -> list[Unit]:
+        """Units of a stored item (its text never changes: a new version is a new item), cached: the items
+        of the window come up as candidates again and again."""
+        cached = self._units.get(item_id)
+        if cached is None:
+            cached = units(title, tuple(text.split("\n")))
+            self._units[item_id] = cached
+            if len(self._units) > UNITS_CACHE:
+                self._units.popitem(last=False)
+        else:
+            self._units.move_to_end(item_id)
+        return cached
 
     async def prune_bands(self, session: AsyncSession, now: datetime, batch: int) -> int:
         """Delete up to `batch` band rows of items older than the window (they are never candidates)."""
