@@ -120,6 +120,15 @@ def decide(new: list[Unit], candidates: list[Candidate], threshold: float) -> Pl
     return Plan(None, {p: s for p, (s, _) in links.items()}, max((sc for _, sc in links.values()), default=0.0))
 
 
+async def _first_id_since(session: AsyncSession, since: datetime) -> int | None:
+    """The first item fetched in the window (ids grow with fetch time). Ordered by fetched_at so that the
+    index on it is used: `min(id) WHERE fetched_at >= ?` walks the ids from the oldest item (0.3 s at 1M)."""
+    first: int | None = await session.scalar(
+        select(ItemRow.id).where(ItemRow.fetched_at >= since).order_by(ItemRow.fetched_at, ItemRow.id).limit(1)
+    )
+    return first
+
+
 class StoryIndex:
     """The SQL side: LSH bands in `story_bands`, links in `paragraph_stories`. Called by
     pipeline._insert_item inside the poll's transaction: find() before the item row exists, remember() after."""
@@ -169,7 +178,7 @@ class StoryIndex:
         if not bands:
             return bands, Plan(None, {})
         since = (now or datetime.now(UTC)) - timedelta(seconds=self.window_s)
-        first_id = await session.scalar(select(func.min(ItemRow.id)).where(ItemRow.fetched_at >= since))
+        first_id = await _first_id_since(session, since)
         if first_id is None:
             return bands, Plan(None, {})
         hits = func.count().label("hits")
@@ -212,7 +221,7 @@ class StoryIndex:
     async def prune_bands(self, session: AsyncSession, now: datetime, batch: int) -> int:
         """Delete up to `batch` band rows of items older than the window (they are never candidates)."""
         since = now - timedelta(seconds=self.window_s)
-        first_id = await session.scalar(select(func.min(ItemRow.id)).where(ItemRow.fetched_at >= since))
+        first_id = await _first_id_since(session, since)
         if first_id is None:
             first_id = (await session.scalar(select(func.max(ItemRow.id))) or 0) + 1
         victims = select(StoryBandRow.item_id).where(StoryBandRow.item_id < first_id).distinct().limit(
