@@ -84,10 +84,11 @@ async def test_prune_runs_beside_polling(pages: PageServer, runtime_factory: Any
     rt = await runtime_factory(config(pages, "src"))
     old = datetime.now(UTC) - timedelta(days=365)
     async with rt.sessions() as session, session.begin():
-        await session.execute(insert(StoryRow), [{"id": i, "created_at": old, "title": "t"} for i in range(1, 2501)])
+        await session.execute(insert(StoryRow), [{"created_at": old, "title": "t"} for _ in range(2500)])
+        story_ids = list(await session.scalars(select(StoryRow.id).order_by(StoryRow.id)))
         await session.execute(insert(ItemRow), [
             {"source": "src", "url": f"https://x/{i}", "title": "t", "fetched_at": old, "text": "x",
-             "content_hash": f"{i:064d}", "story_id": i, "version": 1} for i in range(1, 2501)
+             "content_hash": f"{i:064d}", "story_id": story_id, "version": 1} for i, story_id in enumerate(story_ids)
         ])
     mfa = DOCS["mfa-slovenia-econ"]
     pages.routes["/src"] = Route(rss((mfa.title, "https://mfa/1", mfa.paragraphs)))
