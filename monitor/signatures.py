@@ -113,14 +113,14 @@ WHOLE = -1
 
 
 def units(title: str, paragraphs: Sequence[str]) -> list[Unit]:
-    """The whole article (title and text) and every paragraph long enough to stand for an event."""
+    """The whole article (title and text) and every paragraph, each if long enough to stand for an event."""
     out = []
     for i, p in enumerate(paragraphs):
         f = features(p)
         if len(f) >= MIN_FEATURES:
             out.append(Unit(i, f))
     whole = features("\n".join((title, *paragraphs)))
-    if whole:
+    if len(whole) >= MIN_FEATURES:  # a bare headline shares too few words to tell one event from another
         out.insert(0, Unit(WHOLE, whole))
     return out
 

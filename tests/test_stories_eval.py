@@ -58,6 +58,7 @@ def test_short_paragraphs_are_not_units() -> None:
                                 "с государственным секретарем МИД Словении Невой Грашич в Любляне."))
     assert [u.index for u in found] == [WHOLE, 1]
     assert decide(found, [], DEFAULT_THRESHOLD).story_id is None
+    assert units("Посол Казахстана встретился с министром", ()) == []  # a bare headline never joins a story
 
 
 def test_dedup_config_keys() -> None:
