@@ -52,7 +52,8 @@ async def test_old_items_go_with_stories_and_finished_alerts(pages: PageServer, 
     pages.routes["/old"] = Route(rss((ljubljana.title, "https://mfa/2", ljubljana.paragraphs)))
     await run_source(rt, "old", force=True)  # old, but its alert is still pending: kept
     rt.clock = lambda: now
-    pages.routes["/new"] = Route(rss(("Свежая новость", "https://new/1", ("Посол в Словении провел встречу.",))))
+    fresh = DOCS["neg-slovenia-minister"]
+    pages.routes["/new"] = Route(rss(("Свежая новость", "https://new/1", fresh.paragraphs)))
     await run_source(rt, "new", force=True)
     assert await count(rt, ParagraphStoryRow) == 1 and await count(rt, StoryBandRow) > 0
 
