@@ -146,9 +146,10 @@ class StoredItem:
 
 async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Article],
                         now: datetime) -> list[StoredItem]:
-    """Insert a poll's new articles with a handful of statements, whatever their number: multi-row INSERT ...
-    RETURNING (Core; the ORM inserts one row per statement on SQLite). A new text at a known URL is a new
-    version of that item, in the same story."""
+    """Insert a poll's new articles: one query for the previous versions of all their URLs, then per article
+    the story lookup, a Core INSERT ... RETURNING (lighter than an ORM flush) and the story index update, in
+    this order, so that an article can join the story of one stored just before it in the same poll. A new
+    text at a known URL is a new version of that item, in the same story."""
     if not articles:
         return []
     urls = list(dict.fromkeys(a.url for a in articles))
@@ -161,34 +162,21 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
         for url, version, story_id in rows:
             if url not in latest or version > latest[url][0]:
                 latest[url] = (version, story_id)
-    story_ids: list[int | None] = []
-    versions: list[int] = []
+    items = []
     for article in articles:
         previous = latest.get(article.url)
-        story_ids.append(previous[1] if previous else await rt.stories.find(session, article))
-        versions.append(previous[0] + 1 if previous else 1)
-        latest[article.url] = (versions[-1], story_ids[-1])  # the same URL twice in one poll: next version
-    need = [i for i, story_id in enumerate(story_ids) if story_id is None]
-    if need:
-        # RETURNING order is not guaranteed: stories are told apart by title (same-titled new stories are
-        # interchangeable at this point), items by their unique content hash.
-        made = await session.execute(insert(StoryRow).returning(StoryRow.id, StoryRow.title),
-                                     [{"created_at": now, "title": articles[i].title} for i in need])
-        by_title: dict[str, list[int]] = {}
-        for story_id, title in made:
-            by_title.setdefault(title, []).append(story_id)
-        for i in need:
-            story_ids[i] = by_title[articles[i].title].pop()
-    values = [{"source": a.source, "url": a.url, "title": a.title, "published_at": a.published_at,
-               "fetched_at": now, "text": a.text, "content_hash": a.content_hash, "story_id": story_ids[i],
-               "version": versions[i]} for i, a in enumerate(articles)]
-    ids = dict((h, i) for i, h in await session.execute(
-        insert(ItemRow).returning(ItemRow.id, ItemRow.content_hash), values))
-    items = []
-    for article, story_id in zip(articles, story_ids, strict=True):
-        assert story_id is not None
-        items.append(StoredItem(ids[article.content_hash], story_id))
-        await rt.stories.remember(session, article, items[-1].id, story_id)
+        story_id = previous[1] if previous else await rt.stories.find(session, article, now)
+        if story_id is None:
+            story_id = (await session.execute(
+                insert(StoryRow).values(created_at=now, title=article.title).returning(StoryRow.id))).scalar_one()
+        version = previous[0] + 1 if previous else 1
+        latest[article.url] = (version, story_id)  # the same URL twice in one poll: next version
+        item_id: int = (await session.execute(insert(ItemRow).values(
+            source=article.source, url=article.url, title=article.title, published_at=article.published_at,
+            fetched_at=now, text=article.text, content_hash=article.content_hash, story_id=story_id,
+            version=version).returning(ItemRow.id))).scalar_one()
+        items.append(StoredItem(item_id, story_id))
+        await rt.stories.remember(session, article, item_id, story_id, now)
     return items
 
 
@@ -205,16 +193,19 @@ async def _record_matches(session: AsyncSession, rt: Runtime, items: list[Stored
         insert(MatchRow).returning(MatchRow.id, MatchRow.item_id, MatchRow.rule, MatchRow.paragraph), values)}
     outbox = []
     for item, matches, ok in zip(items, found, alertable, strict=True):
-        if not ok:
+        if not ok or not matches:
             continue
-        first_per_rule: dict[str, Match] = {}
+        # A match belongs to the story of its paragraph: the Slovenia paragraph of a digest is the Slovenia story.
+        linked = await rt.stories.paragraph_stories(session, item.id)
+        first_per_story_rule: dict[tuple[int | None, str], Match] = {}
         for m in matches:
-            first_per_rule.setdefault(m.rule, m)
+            story = linked.get(m.paragraph, item.story_id) if m.paragraph is not None else item.story_id
+            first_per_story_rule.setdefault((story, m.rule), m)
         outbox += [
-            {"recipient": recipient, "story_id": item.story_id, "rule": rule, "item_id": item.id,
+            {"recipient": recipient, "story_id": story, "rule": rule, "item_id": item.id,
              "match_id": match_ids[(item.id, rule, m.paragraph)], "status": "pending", "created_at": now,
              "attempts": 0}
-            for rule, m in first_per_rule.items()
+            for (story, rule), m in first_per_story_rule.items()
             for recipient in rt.recipients_for(rule)
         ]
     await enqueue(session, outbox)
