@@ -34,6 +34,7 @@ BENCHES: list[tuple[str, str, list[str], list[str]]] = [
     ("startup", "bench.bench_startup", [], ["--quick"]),
     ("latency", "bench.bench_latency", [], ["--quick"]),
     ("delivery", "bench.delivery", [], []),  # the channels helper's figures (no arguments)
+    ("sources", "bench.sources", [], []),  # the sources helper's extraction and politeness figures
 ]
 
 
@@ -56,8 +57,16 @@ def _call(module: Any, argv: list[str]) -> dict[str, Any]:
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError:
-        start = text.find("{")
-        parsed = json.loads(text[start:]) if start >= 0 else {"output": text}
+        # progress lines (JSON Lines) before the final document: keep the last complete JSON value
+        decoder, values, at = json.JSONDecoder(), [], 0
+        while (start := text.find("{", at)) >= 0:
+            try:
+                value, at = decoder.raw_decode(text, start)
+            except json.JSONDecodeError:
+                at = start + 1
+                continue
+            values.append(value)
+        parsed = values[-1] if values else {"output": text[-2000:]}
     return parsed if isinstance(parsed, dict) else {"result": parsed}
 
 

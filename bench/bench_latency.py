@@ -44,7 +44,7 @@ async def run(samples: int, interval: float, rules: int) -> dict[str, Any]:
     with Farm(samples, seed=11) as farm:
         blocks = [{"name": f"s{i}", "kind": "html", "url": farm.url(i), "item": "article.card", "link": "a",
                    "date": "time", "interval": f"{interval:g}s", "jitter": "0s"} for i in range(samples)]
-        # Every corpus article ends with "выпуск № N": this rule fires on each, the others are load.
+        # Every corpus article ends with "Выпуск N-...": this rule fires on each, the others are load.
         recipient: dict[str, Any] = {"name": "desk", "rules": ["latency"]}
         extra = ""
         if telegram is not None:
