@@ -26,10 +26,12 @@ from bench.common import OUT
 
 # (key, module, args for the full run, args for --quick)
 BENCHES: list[tuple[str, str, list[str], list[str]]] = [
-    ("ingest", "bench.bench_ingest", [], ["--quick"]),
+    # full-run sizes keep `make bench` under 10 minutes on 2 shared cores
+    ("ingest", "bench.bench_ingest", ["--articles", "2000"], ["--quick"]),
     ("matcher", "bench.bench_matcher", [], ["--sizes", "10,1000,10000", "--seconds", "0.5"]),
     ("polling", "bench.bench_polling", [], ["--quick"]),
-    ("stories", "bench.bench_stories", [], ["--sizes", "10000", "--window-sizes", "10000"]),
+    ("stories", "bench.bench_stories", ["--sizes", "10000,1000000", "--window-sizes", "10000"],
+     ["--sizes", "10000", "--window-sizes", "10000"]),
     ("memory", "bench.bench_memory", [], ["--quick"]),
     ("startup", "bench.bench_startup", [], ["--quick"]),
     ("latency", "bench.bench_latency", [], ["--quick"]),

@@ -63,6 +63,14 @@ def build_items_db(path: Path, items: int, sources: int) -> float:
     return time.perf_counter() - start
 
 
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from monitor.store.db import MIGRATIONS
+
+    return str(ScriptDirectory(str(MIGRATIONS)).get_current_head())
+
+
 def _count(db: Path, sql: str) -> int:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
@@ -88,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     items = 100_000 if args.quick else args.items
     sources = 200 if args.quick else args.sources
     work = out_dir("memory")
-    cached = work / f"items-{items}.db"
+    cached = work / f"items-{items}-{_head()}.db"  # rebuilt when a migration is added
     build_s = build_items_db(cached, items, sources)
     db = work / "daemon.db"
     for suffix in ("", "-wal", "-shm"):
