@@ -57,6 +57,8 @@ class DaemonConfig(_Strict):
     http: str | None = None  # "127.0.0.1:9310" enables /healthz and /metrics
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     node_id: str | None = None
+    # how long a claimed (`sending`) outbox row is reserved for its sender; after a crash it is resent then
+    delivery_lease: Duration = Field(default=60, gt=0)
 
 
 class SourceConfig(BaseModel):
