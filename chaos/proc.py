@@ -18,9 +18,11 @@ class DaemonProcess:
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self._logged_before = 0  # `started:` lines in the log before the latest start
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None
+        self._logged_before = self.started_count()
         with self.stdout.open("ab") as out, self.stderr.open("ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "monitor", "--config", str(self.config), "run"],
@@ -37,12 +39,16 @@ class DaemonProcess:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while loop.time() < deadline:
-            if self.started_count() >= self.starts:
+            if self.ready():
                 return True
             if self.proc is not None and self.proc.poll() is not None:
                 return False
             await asyncio.sleep(0.1)
         return False
+
+    def ready(self) -> bool:
+        """The latest start got as far as scheduling its jobs (an earlier start may have died before)."""
+        return self.started_count() > self._logged_before
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

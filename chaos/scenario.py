@@ -84,7 +84,7 @@ async def run(plan: Plan, workdir: Path, seed: int) -> tuple[Figures, dict[str, 
                 server.heal()
             await asyncio.sleep(rng.uniform(0.2, 2.5))
             if rng.random() < plan.kill_p:
-                if daemon.started_count() < daemon.starts:
+                if not daemon.ready():
                     stats["kills_during_startup"] += 1
                 await daemon.kill()
                 ledger.after_kill(db, receipts())
@@ -93,8 +93,7 @@ async def run(plan: Plan, workdir: Path, seed: int) -> tuple[Figures, dict[str, 
                 daemon.start()
         server.heal()
         if not await daemon.wait_ready():
-            daemon.start()
-            await daemon.wait_ready()
+            raise RuntimeError(f"the daemon did not come back after the last kill; see {daemon.stderr}")
         await _settle(ledger, db, receipts, plan.settle_s)
         code = await daemon.stop()
         stats["exit_code_on_sigterm"] = -1 if code is None else code

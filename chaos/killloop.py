@@ -1,0 +1,84 @@
+"""SIGKILL at random points of delivery, until the outbox is empty; then check exactly-once from the receipts.
+
+Each round starts chaos.deliverer, lets it work for a random moment and kills it (SIGKILL). After each kill,
+the rows still `sending` whose ids are already in the receipt file are the crashes that fell between send and
+mark: only those rows may be received twice (once per such crash). A round that ends by itself ends the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class KillLoopResult:
+    ids: frozenset[int] = frozenset()
+    kills: int = 0
+    rounds: int = 0
+    finished: bool = False
+    crashes_between_send_and_mark: int = 0
+    at_risk: Counter[int] = field(default_factory=Counter)
+    received: Counter[int] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def lost(self) -> int:
+        return sum(1 for oid in self.ids if not self.received[oid])
+
+    @property
+    def duplicates(self) -> int:
+        return sum(c - 1 for c in self.received.values() if c > 1)
+
+    @property
+    def unexplained_duplicates(self) -> int:
+        return sum(max(0, c - 1 - self.at_risk[oid]) for oid, c in self.received.items())
+
+
+def _receipts(path: Path) -> Counter[int]:
+    text = path.read_text() if path.exists() else ""
+    return Counter(int(line.split()[0]) for line in text.splitlines() if line.strip())
+
+
+def _outbox(db: Path) -> list[tuple[int, str]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+        return [(int(i), str(s)) for i, s in conn.execute("SELECT id, status FROM outbox")]
+
+
+async def kill_loop(config: Path, db: Path, receipts: Path, *, seed: int, max_kills: int,
+                    kill_after_s: tuple[float, float] = (0.0, 0.5), window_ms: float = 40.0) -> KillLoopResult:
+    rng = random.Random(seed)
+    result = KillLoopResult(ids=frozenset(oid for oid, _status in _outbox(db)))
+    while not result.finished:
+        result.rounds += 1
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "chaos.deliverer", str(config), str(receipts), "--window-ms", str(window_ms),
+            "--seed", str(rng.getrandbits(32)), stdout=asyncio.subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        await proc.stdout.readline()  # "ready": runtime built, about to deliver
+        if result.kills >= max_kills:
+            result.finished = await proc.wait() == 0
+            break
+        try:
+            code = await asyncio.wait_for(proc.wait(), rng.uniform(*kill_after_s))
+            result.finished = code == 0
+            if code != 0:
+                raise RuntimeError(f"chaos.deliverer exited with {code}")
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            result.kills += 1
+            got = _receipts(receipts)
+            caught = {oid for oid, status in _outbox(db) if status == "sending" and got[oid]}
+            if caught:
+                result.crashes_between_send_and_mark += 1
+                result.at_risk.update(caught)
+    result.received = _receipts(receipts)
+    result.statuses = Counter(status for _oid, status in _outbox(db))
+    return result
