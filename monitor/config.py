@@ -33,7 +33,9 @@ def parse_duration(value: object) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
-def _check_timezone(value: str) -> str:
+def _check_timezone(value: object) -> str:
+    if not isinstance(value, str):  # zoneinfo raises TypeError on a number: it must become a ConfigError
+        raise ValueError(f"{value!r} is not a time zone name (e.g. \"Asia/Almaty\")")
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -137,6 +139,9 @@ def _substitute_env(node: Any, path: str, problems: list[tuple[str, str]]) -> An
             out[key] = _substitute_env(value, f"{path}.{key}" if path else key, problems)
         for key in [k for k in out if k.endswith("_file") and k[:-5] in ("token", "password")]:
             plain = key[:-5]
+            if not isinstance(out[key], str):
+                problems.append((f"{path}.{key}", "must be the path of a file (a string)"))
+                continue
             try:
                 out[plain] = Path(out[key]).read_text(encoding="utf-8").strip()
             except OSError as exc:
