@@ -15,7 +15,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.channels import Channel, build_channel
+from monitor.botstore import start_bot
+from monitor.channels import Channel, build_channel, close_channels
 from monitor.config import Config, load_config
 from monitor.digest import deliver_due, timezone_of
 from monitor.errors import ConfigError
@@ -126,7 +127,9 @@ class Daemon:
             return False
         self.config = new
         self.rt.apply_config(new)
-        self.channels = {r.name: build_channel(r, new) for r in new.recipients}
+        async with self._deliver_lock:  # never close a channel under a send in flight
+            old_channels, self.channels = self.channels, {r.name: build_channel(r, new) for r in new.recipients}
+            await close_channels(old_channels.values())
         await self.rt.sync_rows()
         self.schedule_jobs()
         log.info("reloaded (%s): sources=%d rules=%d recipients=%d", why, len(new.sources), len(new.rules),
@@ -144,6 +147,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload("SIGHUP")))
         self.schedule_jobs()
         self.scheduler.start()
+        bot = start_bot(self.rt)
         log.info("started: sources=%d rules=%d recipients=%d database=%s", len(self.rt.sources),
                  len(self.config.rules), len(self.config.recipients), _safe_db(self.config.daemon.database))
         for hook in self.on_ready:
@@ -151,6 +155,11 @@ class Daemon:
         await self.stopping.wait()
         log.info("stopping: draining %d in-flight job(s)", len(self.inflight))
         self.scheduler.shutdown(wait=False)
+        if bot is not None:
+            bot[0].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bot[0]
+            await bot[1].aclose()
         if self.inflight:
             _done, pending = await asyncio.wait(set(self.inflight), timeout=self.drain_timeout_s)
             for task in pending:
@@ -158,6 +167,7 @@ class Daemon:
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        await close_channels(self.channels.values())
         await self.rt.aclose()
         log.info("stopped")
         return 0
