@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaos.ledger import Figures, Ledger, console_receipts, figures, outbox
+from chaos.ledger import Figures, Ledger, console_receipts, figures, outbox, urls_in
 from chaos.proc import DaemonProcess
+from chaos.proxy import FAULTS as CHANNEL_FAULTS
+from chaos.proxy import FaultProxy
 from chaos.world import World
 from tests.servers.pages import FAULTS, PageServer
+from tests.servers.smtp import SmtpServer
+from tests.servers.telegram_api import TelegramApiServer
 
 log = logging.getLogger("chaos")
-RECIPIENT = "desk"
+CHAT = 1001
+MAILBOX = "desk@example.org"
+RECIPIENTS = ("tg", "mail", "desk")  # Telegram, email, console: every matching article alerts all three
+# Secrets reach the daemon through its environment only; the run then looks for them in every output.
+TOKEN = "5550001:CHAOS-" + os.urandom(12).hex()
+PASSWORD = "chaos-pw-" + os.urandom(12).hex()
 
 
 @dataclass(frozen=True)
@@ -33,7 +44,7 @@ class Plan:
         return cls(steps=40, kill_p=0.35, fault_p=0.35)
 
 
-def config_text(db: Path, world: World) -> str:
+def config_text(db: Path, world: World, tg_port: int, smtp_port: int) -> str:
     return f"""[daemon]
 database = "sqlite:///{db}"
 node_id = "chaos"          # a restarted daemon takes its own source leases back at once
@@ -46,59 +57,123 @@ log_level = "INFO"
 name = "slovenia"
 keyword = "{'Словения'}"
 
+# small digests: many send/mark windows for the kills to fall into
 [[recipients]]
-name = "{RECIPIENT}"
+name = "tg"
+telegram_chat = {CHAT}
+max_digest = 3
+
+[[recipients]]
+name = "mail"
+email = "{MAILBOX}"
+max_digest = 3
+
+[[recipients]]
+name = "desk"
 console = true
-max_digest = 3             # small digests: many send/mark windows for the kills to fall into
+max_digest = 3
+
+[telegram]
+token = "${{CHAOS_TELEGRAM_TOKEN}}"
+allowed_chats = [{CHAT}]
+api_url = "http://127.0.0.1:{tg_port}"
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+username = "monitor"
+password = "${{CHAOS_SMTP_PASSWORD}}"
+from = "monitor@example.org"
+timeout = "10s"
 """
 
 
 async def run(plan: Plan, workdir: Path, seed: int) -> tuple[Figures, dict[str, int]]:
     rng = random.Random(seed)
+    telegram = await TelegramApiServer(token=TOKEN).start()
+    with warnings.catch_warnings():  # plain SMTP with AUTH is deliberate here: loopback, no TLS to verify
+        warnings.simplefilter("ignore", UserWarning)
+        smtp = SmtpServer(security="none", password=PASSWORD).start()
+    tg_proxy = await FaultProxy(telegram.port, "http").start()
+    smtp_proxy = await FaultProxy(smtp.port, "smtp").start()
+    try:
+        with PageServer() as server:
+            return await _run(plan, workdir, rng, server, telegram, smtp, tg_proxy, smtp_proxy)
+    finally:
+        await tg_proxy.stop()
+        await smtp_proxy.stop()
+        await telegram.stop()
+        smtp.stop()
+
+
+def channel_receipts(telegram: TelegramApiServer, smtp: SmtpServer) -> list[tuple[str, str]]:
+    """(recipient, url) for each alert the Telegram server and the SMTP server really received."""
+    receipts = [("tg", url) for m in list(telegram.messages) if m.chat_id == CHAT for url in urls_in(m.text)]
+    for mail in list(smtp.received):
+        if MAILBOX in mail.recipients:
+            text = " ".join(str(part.get_content()) for part in mail.message.walk()
+                            if part.get_content_maintype() == "text")
+            receipts.extend(("mail", url) for url in sorted(urls_in(text)))
+    return receipts
+
+
+async def _run(plan: Plan, workdir: Path, rng: random.Random, server: PageServer, telegram: TelegramApiServer,
+               smtp: SmtpServer, tg_proxy: FaultProxy, smtp_proxy: FaultProxy) -> tuple[Figures, dict[str, int]]:
     db = workdir / "chaos.db"
     config = workdir / "config.toml"
     ledger = Ledger()
     stats = {"faults": 0, "kills_during_startup": 0, "exit_code_on_sigterm": -1}
-    with PageServer() as server:
-        world = World(server, rng)
-        config.write_text(config_text(db, world), encoding="utf-8")
-        daemon = DaemonProcess(config, workdir)
-        daemon.start()
-        if not await daemon.wait_ready():
-            raise RuntimeError(f"the daemon did not start; see {daemon.stderr}")
+    world = World(server, rng)
+    config.write_text(config_text(db, world, tg_proxy.port, smtp_proxy.port), encoding="utf-8")
+    daemon = DaemonProcess(config, workdir, env={"CHAOS_TELEGRAM_TOKEN": TOKEN, "CHAOS_SMTP_PASSWORD": PASSWORD})
+    daemon.start()
+    if not await daemon.wait_ready():
+        raise RuntimeError(f"the daemon did not start; see {daemon.stderr}")
 
-        def receipts() -> list[tuple[str, str]]:
-            return console_receipts(daemon.stdout)
+    def receipts() -> list[tuple[str, str]]:
+        return console_receipts(daemon.stdout) + channel_receipts(telegram, smtp)
 
-        for step in range(plan.steps):
-            for _ in range(rng.randint(1, 4)):
-                article = world.publish(rng.choice(("rss", "html")), matching=rng.random() < 0.6)
-                if article.matching:
-                    ledger.expected.add((RECIPIENT, article.url))
-            if rng.random() < plan.fault_p:
-                kind = rng.choice(FAULTS)
-                server.fail(kind, delay_s=rng.uniform(1.0, 4.0))
+    for step in range(plan.steps):
+        for _ in range(rng.randint(1, 4)):
+            article = world.publish(rng.choice(("rss", "html")), matching=rng.random() < 0.6)
+            if article.matching:
+                ledger.expected.update((r, article.url) for r in RECIPIENTS)
+        if rng.random() < plan.fault_p:
+            kind = rng.choice(FAULTS)
+            server.fail(kind, delay_s=rng.uniform(1.0, 4.0))
+            stats["faults"] += 1
+            log.info("step %d: source server fault %s", step, kind)
+        elif rng.random() < 0.5:
+            server.heal()
+        for name, proxy in (("telegram", tg_proxy), ("smtp", smtp_proxy)):
+            if rng.random() < plan.fault_p / 2:
+                kind = rng.choice(CHANNEL_FAULTS)
+                await proxy.fail(kind, delay_s=rng.uniform(0.5, 3.0))
                 stats["faults"] += 1
-                log.info("step %d: source server fault %s", step, kind)
-            elif rng.random() < 0.5:
-                server.heal()
-            await asyncio.sleep(rng.uniform(0.2, 2.5))
-            if rng.random() < plan.kill_p:
-                if not daemon.ready():
-                    stats["kills_during_startup"] += 1
-                await daemon.kill()
-                ledger.after_kill(db, receipts())
-                log.info("step %d: SIGKILL (%d so far)", step, ledger.restarts)
-                await asyncio.sleep(rng.uniform(0.0, 1.0))
-                daemon.start()
-        server.heal()
-        if not await daemon.wait_ready():
-            raise RuntimeError(f"the daemon did not come back after the last kill; see {daemon.stderr}")
-        await _settle(ledger, db, receipts, plan.settle_s)
-        code = await daemon.stop()
-        stats["exit_code_on_sigterm"] = -1 if code is None else code
-        stats["internal_errors"] = _internal_errors(daemon.stderr)
-        return figures(ledger, len(world.articles), receipts(), db, ledger.restarts), stats
+                log.info("step %d: %s fault %s", step, name, kind)
+            elif rng.random() < 0.4:
+                await proxy.heal()
+        await asyncio.sleep(rng.uniform(0.2, 2.5))
+        if rng.random() < plan.kill_p:
+            if not daemon.ready():
+                stats["kills_during_startup"] += 1
+            await daemon.kill()
+            ledger.after_kill(db, receipts())
+            log.info("step %d: SIGKILL (%d so far)", step, ledger.restarts)
+            await asyncio.sleep(rng.uniform(0.0, 1.0))
+            daemon.start()
+    server.heal()
+    await tg_proxy.heal()
+    await smtp_proxy.heal()
+    if not await daemon.wait_ready():
+        raise RuntimeError(f"the daemon did not come back after the last kill; see {daemon.stderr}")
+    await _settle(ledger, db, receipts, plan.settle_s)
+    code = await daemon.stop()
+    stats["exit_code_on_sigterm"] = -1 if code is None else code
+    stats["internal_errors"] = _internal_errors(daemon.stderr)
+    stats["secrets_in_output"] = _secrets_found(daemon, db)
+    return figures(ledger, len(world.articles), receipts(), db, ledger.restarts), stats
 
 
 async def _settle(ledger: Ledger, db: Path, receipts: object, timeout_s: float) -> None:
@@ -112,6 +187,13 @@ async def _settle(ledger: Ledger, db: Path, receipts: object, timeout_s: float) 
         if ledger.expected <= got and rows and all(s == "delivered" for _r, _u, s in rows):
             return
         await asyncio.sleep(0.5)
+
+
+def _secrets_found(daemon: DaemonProcess, db: Path) -> int:
+    """How many of the daemon's outputs (stdout, stderr, the database files) contain the token or password."""
+    files = [daemon.stdout, daemon.stderr, db, db.with_name(db.name + "-wal")]
+    blobs = [f.read_bytes() for f in files if f.exists()]
+    return sum(1 for blob in blobs for secret in (TOKEN, PASSWORD, TOKEN.split(":")[1]) if secret.encode() in blob)
 
 
 def _internal_errors(stderr: Path) -> int:

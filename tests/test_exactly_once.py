@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+
 from chaos.killloop import kill_loop
 from monitor.config import parse_config
 from monitor.pipeline import run_source
