@@ -26,7 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor tests bench chaos
-	$(BIN)/mypy monitor
+	$(BIN)/mypy monitor chaos
 
 demo: $(STAMP)
 	$(BIN)/monitor demo

@@ -45,9 +45,55 @@ def _receipts(path: Path) -> Counter[int]:
     return Counter(int(line.split()[0]) for line in text.splitlines() if line.strip())
 
 
+def outbox_statuses(db: Path) -> Counter[str]:
+    return Counter(status for _oid, status in _outbox(db))
+
+
 def _outbox(db: Path) -> list[tuple[int, str]]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
         return [(int(i), str(s)) for i, s in conn.execute("SELECT id, status FROM outbox")]
+
+
+async def prepared_outbox(workdir: Path, alerts: int, seed: int) -> tuple[Path, Path]:
+    """A config and a database whose outbox holds `alerts` pending alerts, made by the real pipeline."""
+    from monitor.config import load_config
+    from monitor.pipeline import run_source
+    from monitor.runtime import build_runtime
+    from tests.servers.pages import PageServer, Route
+
+    rng = random.Random(seed)
+    db, config = workdir / "killloop.db", workdir / "killloop.toml"
+    items = "".join(f"<item><title>Визит {i} {rng.getrandbits(40):x}</title><link>http://example.org/{i}</link>"
+                    f"<description>&lt;p&gt;Словения, встреча {i}, {rng.getrandbits(40):x}.&lt;/p&gt;</description>"
+                    f"</item>" for i in range(alerts))
+    with PageServer() as server:
+        server.routes["/feed"] = Route(f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'
+                                       .encode())
+        config.write_text(f"""[daemon]
+database = "sqlite:///{db}"
+delivery_lease = "300ms"   # a row left `sending` by a killed sender is taken up again 0.3 s later
+
+[[sources]]
+name = "feed"
+kind = "rss"
+url = "{server.url('/feed')}"
+max_items = {alerts}
+
+[[rules]]
+name = "slovenia"
+keyword = "Словения"
+
+[[recipients]]
+name = "desk"
+console = true
+max_digest = 2
+""", encoding="utf-8")
+        rt = await build_runtime(load_config(config))
+        try:
+            await run_source(rt, "feed", force=True)
+        finally:
+            await rt.aclose()
+    return config, db
 
 
 async def kill_loop(config: Path, db: Path, receipts: Path, *, seed: int, max_kills: int,
@@ -80,5 +126,5 @@ async def kill_loop(config: Path, db: Path, receipts: Path, *, seed: int, max_ki
                 result.crashes_between_send_and_mark += 1
                 result.at_risk.update(caught)
     result.received = _receipts(receipts)
-    result.statuses = Counter(status for _oid, status in _outbox(db))
+    result.statuses = outbox_statuses(db)
     return result

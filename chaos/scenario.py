@@ -92,9 +92,9 @@ timeout = "10s"
 async def run(plan: Plan, workdir: Path, seed: int) -> tuple[Figures, dict[str, int]]:
     rng = random.Random(seed)
     telegram = await TelegramApiServer(token=TOKEN).start()
-    with warnings.catch_warnings():  # plain SMTP with AUTH is deliberate here: loopback, no TLS to verify
-        warnings.simplefilter("ignore", UserWarning)
-        smtp = SmtpServer(security="none", password=PASSWORD).start()
+    # plain SMTP with AUTH is deliberate here (loopback, no TLS to verify); aiosmtpd warns from its thread
+    warnings.filterwarnings("ignore", "Requiring AUTH", UserWarning)
+    smtp = SmtpServer(security="none", password=PASSWORD).start()
     tg_proxy = await FaultProxy(telegram.port, "http").start()
     smtp_proxy = await FaultProxy(smtp.port, "smtp").start()
     try:
