@@ -39,17 +39,22 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m chaos $(CHAOS_ARGS)
 
-# Known vulnerabilities in the installed dependencies. pip-audit needs the PyPI/OSV database from the
-# internet: offline, it says so and the target still succeeds (it is advice, not a gate for CI).
+# Known vulnerabilities in the installed dependencies (pip-audit over .venv, the locked set we test with).
+# pip-audit needs the vulnerability database (PyPI/OSV) from the internet. Offline, or when every lookup fails,
+# it says so and the target succeeds: a check that could not run is reported, never passed off as clean.
 audit: $(STAMP)
 	@$(BIN)/python -m pip_audit --version >/dev/null 2>&1 || $(BIN)/pip install -q pip-audit || \
 		{ echo "audit: SKIPPED — pip-audit could not be installed (offline?)"; exit 0; }
-	@$(BIN)/pip freeze --exclude-editable > $(VENV)/requirements.lock
-	@$(BIN)/python -m pip_audit --strict --progress-spinner off -r $(VENV)/requirements.lock; rc=$$?; \
-		if [ $$rc -eq 0 ]; then echo "audit: no known vulnerabilities"; \
-		elif [ $$rc -eq 1 ] && ! $(BIN)/python -c "import urllib.request as u; u.urlopen('https://pypi.org/simple/', timeout=5)" 2>/dev/null; then \
-			echo "audit: SKIPPED — the vulnerability database is not reachable (offline); nothing was checked"; \
-		else exit $$rc; fi
+	@$(BIN)/python -m pip_audit --local --skip-editable --progress-spinner off > $(VENV)/audit.txt 2>&1; rc=$$?; \
+	skipped=$$(grep -c "could not be audited" $(VENV)/audit.txt); \
+	if [ $$rc -ne 0 ] && grep -qiE "connection|resolve|timed out|max retries" $(VENV)/audit.txt; then \
+		echo "audit: SKIPPED — the vulnerability database is not reachable (offline); nothing was checked"; \
+	elif [ $$rc -ne 0 ]; then grep -v "^WARNING: Location" $(VENV)/audit.txt; \
+		echo "audit: FAILED — known vulnerabilities above (full report: $(VENV)/audit.txt)"; exit $$rc; \
+	elif [ $$skipped -gt 0 ]; then \
+		echo "audit: INCOMPLETE — $$skipped packages could not be looked up (vulnerability database unreachable or"; \
+		echo "       answering 404 from here); run 'make audit' with internet access. Report: $(VENV)/audit.txt"; \
+	else echo "audit: no known vulnerabilities in the installed dependencies"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
