@@ -2,7 +2,7 @@
 messages, `monitor status`, the database file), only http(s) is fetched, TLS is verified unless a source says
 `insecure`, and the files that hold secrets or collected data are private (0600).
 
-Elsewhere: the bot answers allow-listed chats only (tests/test_bot.py), source text is escaped in Telegram and
+Source text is escaped in Telegram and
 email HTML (tests/test_fuzz_telegram.py, tests/test_render.py)."""
 
 from __future__ import annotations
@@ -233,3 +233,50 @@ async def test_tls_is_verified_unless_the_source_is_insecure(https_pages: PageSe
     loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("lax" in m and "TLS VERIFICATION IS OFF" in m for m in loud)
     assert not any("strict" in m and "TLS" in m for m in loud)
+
+
+class RecordingBackend:
+    """A bot backend that remembers being asked anything at all."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def rules(self) -> list[str]:
+        self.calls.append("rules")
+        return ["secret-rule"]
+
+    async def recent(self, n: int) -> list[object]:
+        self.calls.append("recent")
+        return []
+
+    async def mute(self, chat_id: int, seconds: float) -> None:
+        self.calls.append("mute")
+
+    async def unmute(self, chat_id: int) -> None:
+        self.calls.append("unmute")
+
+    def status(self) -> str:
+        self.calls.append("status")
+        return "secret-status"
+
+
+async def test_bot_serves_allow_listed_chats_only() -> None:
+    from monitor.bot import TelegramBot
+    from monitor.channels.ratelimit import RateLimiter
+    from monitor.config import TelegramConfig
+
+    api = await TelegramApiServer(token=TOKEN).start()
+    backend = RecordingBackend()
+    bot = TelegramBot(TelegramConfig(token=TOKEN, api_url=api.api_url, allowed_chats=(111,)), backend,
+                      poll_timeout_s=1, limiter=RateLimiter(per_chat_s=0.01))
+    try:
+        replies = []
+        for command in ("/start", "/recent", "/recent 50", "/rules", "/status", "/mute 1h", "/unmute", "/x"):
+            replies.extend(await bot.handle(999, command))
+            replies.extend(await bot.handle(-100999, command))  # a group the bot was added to
+        assert backend.calls == []  # a stranger never reaches the data or the settings
+        assert len(replies) <= 2 and not any("secret" in r for r in replies)
+        assert await bot.handle(111, "/rules") and backend.calls == ["rules"]
+    finally:
+        await bot.aclose()
+        await api.stop()
