@@ -54,6 +54,30 @@ def _outbox(db: Path) -> list[tuple[int, str]]:
         return [(int(i), str(s)) for i, s in conn.execute("SELECT id, status FROM outbox")]
 
 
+async def _one_round(proc: asyncio.subprocess.Process, result: KillLoopResult, db: Path, receipts: Path,
+                     rng: random.Random, max_kills: int, kill_after_s: tuple[float, float]) -> None:
+    assert proc.stdout is not None
+    await proc.stdout.readline()  # "ready": runtime built, about to deliver
+    if result.kills >= max_kills:  # enough: let this one finish the outbox
+        result.finished = await proc.wait() == 0
+        return
+    try:
+        code = await asyncio.wait_for(proc.wait(), rng.uniform(*kill_after_s))
+    except TimeoutError:
+        proc.kill()  # SIGKILL
+        await proc.wait()
+        result.kills += 1
+        got = _receipts(receipts)
+        caught = {oid for oid, status in _outbox(db) if status == "sending" and got[oid]}
+        if caught:
+            result.crashes_between_send_and_mark += 1
+            result.at_risk.update(caught)
+        return
+    if code != 0:
+        raise RuntimeError(f"chaos.deliverer exited with {code}")
+    result.finished = True
+
+
 async def prepared_outbox(workdir: Path, alerts: int, seed: int) -> tuple[Path, Path]:
     """A config and a database whose outbox holds `alerts` pending alerts, made by the real pipeline."""
     from monitor.config import load_config
@@ -102,29 +126,18 @@ async def kill_loop(config: Path, db: Path, receipts: Path, *, seed: int, max_ki
     result = KillLoopResult(ids=frozenset(oid for oid, _status in _outbox(db)))
     while not result.finished:
         result.rounds += 1
+        if result.rounds > max_kills + 5:
+            raise RuntimeError("chaos.deliverer keeps failing without being killed; see its stderr")
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "chaos.deliverer", str(config), str(receipts), "--window-ms", str(window_ms),
             "--seed", str(rng.getrandbits(32)), stdout=asyncio.subprocess.PIPE,
         )
-        assert proc.stdout is not None
-        await proc.stdout.readline()  # "ready": runtime built, about to deliver
-        if result.kills >= max_kills:
-            result.finished = await proc.wait() == 0
-            break
         try:
-            code = await asyncio.wait_for(proc.wait(), rng.uniform(*kill_after_s))
-            result.finished = code == 0
-            if code != 0:
-                raise RuntimeError(f"chaos.deliverer exited with {code}")
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            result.kills += 1
-            got = _receipts(receipts)
-            caught = {oid for oid, status in _outbox(db) if status == "sending" and got[oid]}
-            if caught:
-                result.crashes_between_send_and_mark += 1
-                result.at_risk.update(caught)
+            await _one_round(proc, result, db, receipts, rng, max_kills, kill_after_s)
+        finally:
+            if proc.returncode is None:  # the harness itself failed: leave no child behind
+                proc.kill()
+                await proc.wait()
     result.received = _receipts(receipts)
     result.statuses = outbox_statuses(db)
     return result

@@ -127,53 +127,56 @@ async def _run(plan: Plan, workdir: Path, rng: random.Random, server: PageServer
     world = World(server, rng)
     config.write_text(config_text(db, world, tg_proxy.port, smtp_proxy.port), encoding="utf-8")
     daemon = DaemonProcess(config, workdir, env={"CHAOS_TELEGRAM_TOKEN": TOKEN, "CHAOS_SMTP_PASSWORD": PASSWORD})
-    daemon.start()
-    if not await daemon.wait_ready():
-        raise RuntimeError(f"the daemon did not start; see {daemon.stderr}")
+    try:
+        daemon.start()
+        if not await daemon.wait_ready():
+            raise RuntimeError(f"the daemon did not start; see {daemon.stderr}")
 
-    def receipts() -> list[tuple[str, str]]:
-        return console_receipts(daemon.stdout) + channel_receipts(telegram, smtp)
+        def receipts() -> list[tuple[str, str]]:
+            return console_receipts(daemon.stdout) + channel_receipts(telegram, smtp)
 
-    for step in range(plan.steps):
-        for _ in range(rng.randint(1, 4)):
-            article = world.publish(rng.choice(("rss", "html")), matching=rng.random() < 0.6)
-            if article.matching:
-                ledger.expected.update((r, article.url) for r in RECIPIENTS)
-        if rng.random() < plan.fault_p:
-            kind = rng.choice(FAULTS)
-            server.fail(kind, delay_s=rng.uniform(1.0, 4.0))
-            stats["faults"] += 1
-            log.info("step %d: source server fault %s", step, kind)
-        elif rng.random() < 0.5:
-            server.heal()
-        for name, proxy in (("telegram", tg_proxy), ("smtp", smtp_proxy)):
-            if rng.random() < plan.fault_p / 2:
-                kind = rng.choice(CHANNEL_FAULTS)
-                await proxy.fail(kind, delay_s=rng.uniform(0.5, 3.0))
+        for step in range(plan.steps):
+            for _ in range(rng.randint(1, 4)):
+                article = world.publish(rng.choice(("rss", "html")), matching=rng.random() < 0.6)
+                if article.matching:
+                    ledger.expected.update((r, article.url) for r in RECIPIENTS)
+            if rng.random() < plan.fault_p:
+                kind = rng.choice(FAULTS)
+                server.fail(kind, delay_s=rng.uniform(1.0, 4.0))
                 stats["faults"] += 1
-                log.info("step %d: %s fault %s", step, name, kind)
-            elif rng.random() < 0.4:
-                await proxy.heal()
-        await asyncio.sleep(rng.uniform(0.2, 2.5))
-        if rng.random() < plan.kill_p:
-            if not daemon.ready():
-                stats["kills_during_startup"] += 1
-            await daemon.kill()
-            ledger.after_kill(db, receipts())
-            log.info("step %d: SIGKILL (%d so far)", step, ledger.restarts)
-            await asyncio.sleep(rng.uniform(0.0, 1.0))
-            daemon.start()
-    server.heal()
-    await tg_proxy.heal()
-    await smtp_proxy.heal()
-    if not await daemon.wait_ready():
-        raise RuntimeError(f"the daemon did not come back after the last kill; see {daemon.stderr}")
-    await _settle(ledger, db, receipts, plan.settle_s)
-    code = await daemon.stop()
-    stats["exit_code_on_sigterm"] = -1 if code is None else code
-    stats["internal_errors"] = _internal_errors(daemon.stderr)
-    stats["secrets_in_output"] = _secrets_found(daemon, db)
-    return figures(ledger, len(world.articles), receipts(), db, ledger.restarts), stats
+                log.info("step %d: source server fault %s", step, kind)
+            elif rng.random() < 0.5:
+                server.heal()
+            for name, proxy in (("telegram", tg_proxy), ("smtp", smtp_proxy)):
+                if rng.random() < plan.fault_p / 2:
+                    kind = rng.choice(CHANNEL_FAULTS)
+                    await proxy.fail(kind, delay_s=rng.uniform(0.5, 3.0))
+                    stats["faults"] += 1
+                    log.info("step %d: %s fault %s", step, name, kind)
+                elif rng.random() < 0.4:
+                    await proxy.heal()
+            await asyncio.sleep(rng.uniform(0.2, 2.5))
+            if rng.random() < plan.kill_p:
+                if not daemon.ready():
+                    stats["kills_during_startup"] += 1
+                await daemon.kill()
+                ledger.after_kill(db, receipts())
+                log.info("step %d: SIGKILL (%d so far)", step, ledger.restarts)
+                await asyncio.sleep(rng.uniform(0.0, 1.0))
+                daemon.start()
+        server.heal()
+        await tg_proxy.heal()
+        await smtp_proxy.heal()
+        if not await daemon.wait_ready():
+            raise RuntimeError(f"the daemon did not come back after the last kill; see {daemon.stderr}")
+        await _settle(ledger, db, receipts, plan.settle_s)
+        code = await daemon.stop()
+        stats["exit_code_on_sigterm"] = -1 if code is None else code
+        stats["internal_errors"] = _internal_errors(daemon.stderr)
+        stats["secrets_in_output"] = _secrets_found(daemon, db)
+        return figures(ledger, len(world.articles), receipts(), db, ledger.restarts), stats
+    finally:
+        await daemon.kill()  # only if the run failed half-way: a stray daemon must not outlive the harness
 
 
 async def _settle(ledger: Ledger, db: Path, receipts: object, timeout_s: float) -> None:
