@@ -3,6 +3,7 @@ by the page server, and the articles the script publishes into them, some of whi
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,10 @@ _WORDS = ("министр", "встреча", "делегация", "сотру�
           "экономика", "торговля", "инвестиции", "энергетика", "транспорт", "культура", "образование", "туризм",
           "меморандум", "парламент", "посольство", "консультации", "проект", "программа", "вопросы", "стороны")
 FEED_WINDOW = 200  # items a listing shows; the config's max_items matches it, so nothing falls off
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
 
 
 @dataclass(frozen=True)
@@ -74,11 +79,13 @@ class World:
                 + "".join(f"<p>{escape(p)}</p>" for p in a.paragraphs) + "]]></description></item>"
                 for a in mine)
             feed = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>chaos</title>{items}'
-            self.server.set_route("/rss/feed.xml", Route((feed + "</channel></rss>").encode(),
-                                                         headers={"Content-Type": "application/rss+xml"}))
+            body = (feed + "</channel></rss>").encode()
+            self.server.set_route("/rss/feed.xml", Route(body, headers={"Content-Type": "application/rss+xml"},
+                                                         etag=_etag(body)))
         else:
             cards = "".join(f'<article><a href="/html/a/{a.slug}">{escape(a.title)}</a></article>' for a in mine)
-            self.server.set_route("/html/news", Route(f"<html><body>{cards}</body></html>".encode()))
+            body = f"<html><body>{cards}</body></html>".encode()
+            self.server.set_route("/html/news", Route(body, etag=_etag(body)))  # conditional GET in play
 
     def sources_toml(self) -> str:
         return (f'[[sources]]\nname = "rss"\nkind = "rss"\nurl = "{self.server.url("/rss/feed.xml")}"\n'

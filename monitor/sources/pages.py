@@ -63,6 +63,10 @@ async def fetch_article_pages(
     results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     fetched = [r for r in results if isinstance(r, Entry)]
     failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        # Forget the listing's validators: otherwise the next poll gets 304 for an unchanged listing and never
+        # retries the pages that failed now (their alerts would wait for the listing to change, maybe forever).
+        state.etag = state.last_modified = None
     if failures and not fetched:
         first = failures[0]
         raise first if isinstance(first, FetchError) else FetchError(f"article pages failed: {first}")
