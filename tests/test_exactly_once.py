@@ -10,7 +10,7 @@ from pathlib import Path
 from chaos.killloop import kill_loop, outbox_statuses, prepared_outbox
 from monitor.config import parse_config
 
-ALERTS = 20
+ALERTS = 30
 
 
 async def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_after_send(tmp_path: Path) -> None:
