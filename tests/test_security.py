@@ -207,16 +207,14 @@ def https_pages() -> Iterator[PageServer]:
     ca = trustme.CA()
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    server = PageServer()
-    server._server.socket = ctx.wrap_socket(server._server.socket, server_side=True)
-    with server:
+    with PageServer(tls=ctx) as server:
         yield server
 
 
 async def test_tls_is_verified_unless_the_source_is_insecure(https_pages: PageServer, tmp_path: Path,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     https_pages.routes["/feed"] = Route(rss(("Словения", "http://x/1", "<p>Словения</p>")))
-    url = f"https://127.0.0.1:{https_pages.port}/feed"
+    url = https_pages.url("/feed")
     async with Fetcher() as fetcher:
         with pytest.raises(FetchError, match=r"(?i)certificate"):
             await fetcher.get(url)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -65,7 +66,9 @@ class Hit:
 class PageServer:
     """Start with `with PageServer() as server:`; set `server.routes[path] = Route(...)` (path with its query)."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+        self.scheme = "https" if tls is not None else "http"
+        self.tls = tls
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.fault: str | None = None  # server-wide fault, see fail()
@@ -195,6 +198,8 @@ class PageServer:
     def _listen(self, port: int) -> ThreadingHTTPServer:
         server = _QuietServer(("127.0.0.1", port), self._handler)
         server.daemon_threads = True
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         return server
 
     def _serve_thread(self) -> threading.Thread:
@@ -203,7 +208,7 @@ class PageServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
