@@ -10,7 +10,8 @@ from monitor.errors import MonitorError
 from monitor.extract import clean_title, decode, paragraphs_from_html
 from monitor.models import Entry
 from monitor.sources.html import HtmlOptions, parse_listing
-from monitor.sources.pages import extract_article
+from monitor.sources.pages import ArticleSelectors, extract_article
+from monitor.sources.presets import KT_DATELINE
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 TAGS = ("p", "div", "article", "a", "h1", "h2", "time", "li", "script", "style", "br", "table", "td", "span",
@@ -47,10 +48,12 @@ def test_paragraphs_from_html_never_raises(html: str) -> None:
 
 
 @FUZZ
-@given(any_html, st.sampled_from((None, "article", "div > p", "h1", "[class]", "time")))
-def test_extract_article_never_raises(html: str, body: str | None) -> None:
+@given(any_html, st.sampled_from((None, "article", "div > p", "h1", "[class]", "time")),
+       st.sampled_from((None, "time", ".news__date")), st.sampled_from((None, KT_DATELINE)))
+def test_extract_article_never_raises(html: str, body: str | None, date: str | None, dateline: str | None) -> None:
     entry = Entry(url="http://127.0.0.1/a", title="Заголовок", paragraphs=("старый текст",))
-    article = extract_article(html, entry, body=body, title=None, date=None)
+    selectors = ArticleSelectors(body=body, date=date, dateline=dateline)
+    article = extract_article(html, entry, selectors)
     assert article.url == entry.url
     assert article.published_at is None or article.published_at.tzinfo is not None
 
