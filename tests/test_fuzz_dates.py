@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.extract import parse_date
@@ -29,6 +29,9 @@ anything = st.one_of(st.text(), datey, st.text(alphabet="0123456789.:,- TZ+ян�
 
 @FUZZ
 @given(anything)
+@example("0001-01-01T00:00:00")  # an unset .NET DateTime, as JSON APIs send it: year 0 in UTC
+@example("9999-12-31T23:59:59-05:00")
+@example("Mon, 01 Jan 0001 00:00:00 +0500")
 def test_parse_date_returns_aware_utc_or_none(text: str) -> None:
     parsed = parse_date(text)
     assert parsed is None or (parsed.tzinfo is not None and parsed.utcoffset() == timedelta(0))
@@ -37,10 +40,18 @@ def test_parse_date_returns_aware_utc_or_none(text: str) -> None:
 
 
 @FUZZ
-@given(anything, st.one_of(st.none(), st.integers(1, 9999)))
-def test_parse_russian_date_returns_naive_or_none(text: str, year: int | None) -> None:
-    parsed = parse_russian_date(text, year)
+@given(st.one_of(anything, st.sampled_from(("Сегодня, 12:30", "вчера 23:59", "Вчера, 00:00", "сегодня 99:99"))),
+       st.one_of(st.none(), st.integers(1, 9999)), st.one_of(st.none(), st.dates()))
+def test_parse_russian_date_returns_naive_or_none(text: str, year: int | None, today: date | None) -> None:
+    parsed = parse_russian_date(text, year, today)
     assert parsed is None or (isinstance(parsed, datetime) and parsed.tzinfo is None)
+
+
+@FUZZ
+@given(anything, st.one_of(st.none(), st.integers(1, 9999)))
+def test_parse_date_with_a_default_year(text: str, year: int | None) -> None:
+    parsed = parse_date(text, year)
+    assert parsed is None or parsed.utcoffset() == timedelta(0)
 
 
 @FUZZ
