@@ -16,5 +16,5 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "telegram", "hpack"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "telegram", "hpack", "pymorphy3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
