@@ -79,3 +79,25 @@ def test_catastrophic_regex_is_refused_or_bounded(pattern: str) -> None:
         subprocess.run([sys.executable, "-c", PROBE, pattern], check=True, timeout=20, capture_output=True)
     except subprocess.TimeoutExpired:
         pytest.fail(f"regex {pattern!r} was accepted and matching it did not end within 20 s")
+
+
+@FUZZ
+@given(unicode_text)
+def test_tokens_are_slices_of_the_text(text: str) -> None:
+    from monitor.rules.morph import tokens
+
+    for start, end, word in tokens(text):
+        assert 0 <= start < end <= len(text) and text[start:end] == word
+
+
+@FUZZ
+@given(st.one_of(unicode_text, st.text(alphabet="İıẞß ﬁ\n\t\u00a0Ёё  ", max_size=60)))
+def test_normalized_offsets_map_back_into_the_text(text: str) -> None:
+    from monitor.rules.morph import normalize_text
+
+    low, offsets = normalize_text(text)
+    if offsets is None:
+        assert len(low) == len(text)
+    else:
+        assert len(offsets) == len(low) + 1 and all(0 <= o <= len(text) for o in offsets)
+        assert offsets == sorted(offsets)
