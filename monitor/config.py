@@ -71,6 +71,13 @@ class DaemonConfig(_Strict):
     fetch_retries: int = Field(default=2, ge=0, le=10)
 
 
+class DedupConfig(_Strict):
+    """Story grouping (stories.py): how alike two texts must be to be one story, and for how long to look back."""
+
+    story_threshold: float = Field(default=0.55, ge=0.05, le=1.0)  # measured: docs/stories.md
+    story_window: Duration = 3 * 86400
+
+
 class SourceConfig(BaseModel):
     """Keys common to every source; the kind's own keys are validated by its Config model (see sources/)."""
 
@@ -123,6 +130,7 @@ class SmtpConfig(_Strict):
 
 class Config(_Strict):
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(default_factory=list)
     recipients: list[RecipientConfig] = Field(default_factory=list)

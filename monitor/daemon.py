@@ -21,6 +21,7 @@ from monitor.config import Config, load_config
 from monitor.digest import deliver_due, timezone_of
 from monitor.errors import ConfigError
 from monitor.pipeline import run_source
+from monitor.prune import prune
 from monitor.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ class Daemon:
                                        max_instances=1, coalesce=True, misfire_grace_time=3600)
         self.scheduler.add_job(self.watch_config, IntervalTrigger(seconds=CONFIG_WATCH_S), id="watch",
                                max_instances=1, coalesce=True)
+        self.scheduler.add_job(prune, CronTrigger(hour=3, minute=30, timezone=self.config.daemon.timezone),
+                               args=[self.rt], id="prune", max_instances=1, coalesce=True)  # daily, batched
 
     async def watch_config(self) -> None:
         mtime = self._mtime()

@@ -21,7 +21,7 @@ from monitor.config import RecipientConfig
 from monitor.errors import DeliveryError
 from monitor.models import Alert, Digest
 from monitor.runtime import Runtime
-from monitor.store.tables import ItemRow, MatchRow, OutboxRow, RecipientRow
+from monitor.store.tables import ItemRow, MatchRow, OutboxRow, ParagraphStoryRow, RecipientRow
 
 log = logging.getLogger(__name__)
 DELIVERY_LEASE_S = 60.0  # default of [daemon] delivery_lease
@@ -149,9 +149,14 @@ async def _build_digest(session: object, rt: Runtime, recipient: str, tz: str, k
     matches = {m.id: m for m in await session.scalars(select(MatchRow).where(MatchRow.id.in_(match_ids)))}
     story_ids = {r.story_id for r in rows}
     sources_by_story: dict[int, list[str]] = {}
-    for story_id, source in await session.execute(
-        select(ItemRow.story_id, ItemRow.source).where(ItemRow.story_id.in_(story_ids)).order_by(ItemRow.id)
-    ):
+    carriers = list(await session.execute(
+        select(ItemRow.id, ItemRow.story_id, ItemRow.source).where(ItemRow.story_id.in_(story_ids))
+    ))
+    carriers += await session.execute(  # a digest whose paragraph carries the story counts too
+        select(ItemRow.id, ParagraphStoryRow.story_id, ItemRow.source)
+        .join(ItemRow, ItemRow.id == ParagraphStoryRow.item_id).where(ParagraphStoryRow.story_id.in_(story_ids))
+    )
+    for _item_id, story_id, source in sorted(carriers, key=lambda c: c[0]):  # in the order they came
         if story_id is not None and source not in sources_by_story.setdefault(story_id, []):
             sources_by_story[story_id].append(source)
     grouped: OrderedDict[int, list[OutboxRow]] = OrderedDict()

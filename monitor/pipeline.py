@@ -135,7 +135,7 @@ async def _insert_item(session: object, rt: Runtime, article: Article, now: date
         select(ItemRow).where(ItemRow.source == article.source, ItemRow.url == article.url)
         .order_by(ItemRow.version.desc()).limit(1)
     )
-    story_id = previous.story_id if previous is not None else await rt.stories.find(session, article)
+    story_id = previous.story_id if previous is not None else await rt.stories.find(session, article, now)
     if story_id is None:
         story = StoryRow(created_at=now, title=article.title)
         session.add(story)
@@ -147,7 +147,7 @@ async def _insert_item(session: object, rt: Runtime, article: Article, now: date
                    version=(previous.version + 1) if previous is not None else 1)
     session.add(item)
     await session.flush()
-    await rt.stories.remember(session, article, item.id, story_id)
+    await rt.stories.remember(session, article, item.id, story_id, now)
     return item
 
 
@@ -162,13 +162,16 @@ async def _record_matches(session: object, rt: Runtime, item: ItemRow, matches: 
     await session.flush()
     if not alertable:
         return 0
-    first_per_rule: dict[str, MatchRow] = {}
+    # A match belongs to the story of its paragraph: the Slovenia paragraph of a digest is the Slovenia story.
+    linked = await rt.stories.paragraph_stories(session, item.id)
+    first_per_story_rule: dict[tuple[int | None, str], MatchRow] = {}
     for r in rows:
-        first_per_rule.setdefault(r.rule, r)
+        story = linked.get(r.paragraph, item.story_id) if r.paragraph is not None else item.story_id
+        first_per_story_rule.setdefault((story, r.rule), r)
     outbox = [
-        {"recipient": recipient, "story_id": item.story_id, "rule": rule, "item_id": item.id,
+        {"recipient": recipient, "story_id": story, "rule": rule, "item_id": item.id,
          "match_id": match.id, "status": "pending", "created_at": now, "attempts": 0}
-        for rule, match in first_per_rule.items()
+        for (story, rule), match in first_per_story_rule.items()
         for recipient in rt.recipients_for(rule)
     ]
     await enqueue(session, outbox)

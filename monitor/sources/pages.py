@@ -105,7 +105,8 @@ def is_known(state: SourceState, entry: Entry) -> bool:
     if stored is None:
         return False
     listed, kept = _title_key(entry.title), _title_key(stored)
-    return not listed or kept.startswith(listed) or listed.startswith(kept)
+    # a card title longer than the stored one is not a shortened one: kt.kz appends "Дополнено" on updates
+    return not listed or kept.startswith(listed)
 
 
 async def fetch_article_pages(

@@ -131,4 +131,24 @@ class OutboxRow(Base):
     __table_args__ = (
         UniqueConstraint("recipient", "story_id", "rule", name="uq_outbox_recipient_story_rule"),
         Index("ix_outbox_due", "recipient", "status", "next_attempt_at"),
+        Index("ix_outbox_item_id", "item_id"),  # cascades from items / stories (retention) must not scan
+        Index("ix_outbox_story_id", "story_id"),
     )
+
+
+class StoryBandRow(Base):
+    """LSH band keys of an item's units (signatures.py), for items within `[dedup] story_window`: the index
+    that finds near-duplicate candidates without scanning items. Pruned once outside the window."""
+
+    __tablename__ = "story_bands"
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class ParagraphStoryRow(Base):
+    """A paragraph that belongs to another story than its item (one meeting of a digest)."""
+
+    __tablename__ = "paragraph_stories"
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    paragraph: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
