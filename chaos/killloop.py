@@ -87,8 +87,12 @@ async def prepared_outbox(workdir: Path, alerts: int, seed: int) -> tuple[Path, 
 
     rng = random.Random(seed)
     db, config = workdir / "killloop.db", workdir / "killloop.toml"
-    items = "".join(f"<item><title>Визит {i} {rng.getrandbits(40):x}</title><link>http://example.org/{i}</link>"
-                    f"<description>&lt;p&gt;Словения, встреча {i}, {rng.getrandbits(40):x}.&lt;/p&gt;</description>"
+    def words(n: int) -> str:  # made-up words: every item its own story, never grouped with another
+        return " ".join("".join(rng.choice("бвгдзклмнпрст") + rng.choice("аеиоу") for _ in range(3))
+                        for _ in range(n))
+
+    items = "".join(f"<item><title>{words(4)} {i}</title><link>http://example.org/{i}</link>"
+                    f"<description>&lt;p&gt;{words(8)} Словения {words(8)}.&lt;/p&gt;</description>"
                     f"</item>" for i in range(alerts))
     with PageServer() as server:
         server.routes["/feed"] = Route(f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'

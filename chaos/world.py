@@ -16,6 +16,8 @@ KEYWORD = "Словения"
 _WORDS = ("министр", "встреча", "делегация", "сотрудничество", "визит", "переговоры", "соглашение", "форум",
           "экономика", "торговля", "инвестиции", "энергетика", "транспорт", "культура", "образование", "туризм",
           "меморандум", "парламент", "посольство", "консультации", "проект", "программа", "вопросы", "стороны")
+_CONSONANTS = "бвгджзклмнпрстфхцчшщ"
+_VOWELS = "аеиоуыэюя"
 FEED_WINDOW = 200  # items a listing shows; the config's max_items matches it, so nothing falls off
 
 
@@ -44,8 +46,15 @@ class World:
         self._render("rss")
         self._render("html")
 
+    def _word(self) -> str:
+        """A real word now and then, otherwise a made-up one: every article is its own story (near-duplicate
+        grouping would rightly merge articles written from a small vocabulary into one alert)."""
+        if self.rng.random() < 0.3:
+            return self.rng.choice(_WORDS)
+        return "".join(self.rng.choice(_CONSONANTS) + self.rng.choice(_VOWELS) for _ in range(self.rng.randint(2, 4)))
+
     def _sentence(self, n: int) -> str:
-        return " ".join(self.rng.choice(_WORDS) for _ in range(n)).capitalize() + "."
+        return " ".join(self._word() for _ in range(n)).capitalize() + "."
 
     def publish(self, source: str, *, matching: bool) -> Article:
         """A new article on `source` ("rss" or "html"); `matching` ones mention the watched country."""
@@ -54,7 +63,8 @@ class World:
         paragraphs = [f"{self._sentence(8)} {slug}.", self._sentence(12)]
         if matching:
             paragraphs.insert(1, f"{self._sentence(5)} {KEYWORD} {self._sentence(4)}")
-        article = Article(source, slug, self.server.url(f"/{source}/a/{slug}"), f"Новость {number} {slug}",
+        title = f"{self._sentence(5)[:-1]} ({number})"
+        article = Article(source, slug, self.server.url(f"/{source}/a/{slug}"), title,
                           tuple(paragraphs), matching, datetime.now(UTC))
         self.articles.append(article)
         self.server.set_route(f"/{source}/a/{slug}", Route(self._page(article)))
