@@ -174,6 +174,7 @@ async def _run(plan: Plan, workdir: Path, rng: random.Random, server: PageServer
         stats["exit_code_on_sigterm"] = -1 if code is None else code
         stats["internal_errors"] = _internal_errors(daemon.stderr)
         stats["secrets_in_output"] = _secrets_found(daemon, db)
+        stats["invalid_html_messages"] = _invalid_html(telegram, smtp)
         return figures(ledger, len(world.articles), receipts(), db, ledger.restarts), stats
     finally:
         await daemon.kill()  # only if the run failed half-way: a stray daemon must not outlive the harness
@@ -197,6 +198,24 @@ def _secrets_found(daemon: DaemonProcess, db: Path) -> int:
     files = [daemon.stdout, daemon.stderr, db, db.with_name(db.name + "-wal")]
     blobs = [f.read_bytes() for f in files if f.exists()]
     return sum(1 for blob in blobs for secret in (TOKEN, PASSWORD, TOKEN.split(":")[1]) if secret.encode() in blob)
+
+
+def _invalid_html(telegram: TelegramApiServer, smtp: SmtpServer) -> int:
+    """Telegram messages and email HTML parts that are not balanced HTML of allowed tags (source text escaped)."""
+    from tests.helpers_channels import check_html
+
+    bad = 0
+    parts = [(m.text, True) for m in telegram.messages]
+    parts += [(str(p.get_content()), False) for mail in smtp.received for p in mail.message.walk()
+              if p.get_content_type() == "text/html"]
+    for markup, strict in parts:
+        try:
+            check_html(markup) if strict else check_html(markup, allowed=None)
+            if "<script" in markup.lower():
+                raise AssertionError("a script tag came through")
+        except AssertionError:
+            bad += 1
+    return bad
 
 
 def _internal_errors(stderr: Path) -> int:

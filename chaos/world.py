@@ -18,6 +18,8 @@ _WORDS = ("министр", "встреча", "делегация", "сотру�
           "меморандум", "парламент", "посольство", "консультации", "проект", "программа", "вопросы", "стороны")
 _CONSONANTS = "бвгджзклмнпрстфхцчшщ"
 _VOWELS = "аеиоуыэюя"
+_HOSTILE = (" <b>не жирный</b>", " <script>alert(1)</script>", " a < b & c > d", ' "кавычки" & «ёлочки»',
+            " </a><a href='javascript:x'>", " &amp; &lt;")
 FEED_WINDOW = 200  # items a listing shows; the config's max_items matches it, so nothing falls off
 
 
@@ -64,6 +66,8 @@ class World:
         if matching:
             paragraphs.insert(1, f"{self._sentence(5)} {KEYWORD} {self._sentence(4)}")
         title = f"{self._sentence(5)[:-1]} ({number})"
+        if self.rng.random() < 0.3:  # source text that must stay text in Telegram HTML and email HTML
+            title += self.rng.choice(_HOSTILE)
         article = Article(source, slug, self.server.url(f"/{source}/a/{slug}"), title,
                           tuple(paragraphs), matching, datetime.now(UTC))
         self.articles.append(article)

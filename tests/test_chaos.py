@@ -22,6 +22,7 @@ async def test_short_chaos_run_loses_no_alert(tmp_path: Path) -> None:
     assert figures.unexplained_duplicates == 0 and figures.unexpected == 0
     assert figures.outbox_not_delivered == 0
     assert stats["exit_code_on_sigterm"] == 0 and stats["internal_errors"] == 0
+    assert stats["invalid_html_messages"] == 0  # hostile titles stayed text in Telegram and email HTML
     assert stats["secrets_in_output"] == 0  # token and password: not in stdout, stderr or the database
 
 
