@@ -57,6 +57,8 @@ class DaemonConfig(_Strict):
     http: str | None = None  # "127.0.0.1:9310" enables /healthz and /metrics
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     node_id: str | None = None
+    lease: Duration = 120  # a source lease, renewed while polling; a dead node's sources move after this
+    drain_timeout: Duration = 30  # SIGTERM: in-flight polls and deliveries get this long to finish
 
 
 class SourceConfig(BaseModel):

@@ -51,13 +51,16 @@ async def run_source(rt: Runtime, name: str, *, force: bool = False) -> PollResu
 
 
 async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
-    source = rt.sources[name]
+    source = rt.sources.get(name)
+    if source is None:  # removed by a reload after its job was already dispatched
+        return PollResult(name, ok=True, skipped=True)
     now = rt.clock()
     async with rt.sessions() as session, session.begin():
         row = await source_row(session, name)
         if not force and row.next_poll_at is not None and row.next_poll_at > now:
             return PollResult(name, ok=True, skipped=True)
-        if not await rt.leases.acquire_source(session, row, now):
+        # the due check is repeated inside the lease UPDATE: another node may have polled it meanwhile
+        if not await rt.leases.acquire_source(session, row, now, due_only=not force):
             return PollResult(name, ok=True, skipped=True)
         state = SourceState(etag=row.etag, last_modified=row.last_modified)
         recent = await session.execute(
@@ -67,7 +70,8 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
         for url, title in recent:
             state.known.setdefault(url, title)
     try:
-        entries = await asyncio.wait_for(source.poll(rt.fetcher, state), rt.poll_timeout_s)
+        async with rt.leases.holding(rt.sessions, name):
+            entries = await asyncio.wait_for(source.poll(rt.fetcher, state), rt.poll_timeout_s)
     except TimeoutError:
         return await _record_failure(rt, name, f"poll took longer than {rt.poll_timeout_s:g}s", None)
     except FetchError as exc:
@@ -88,7 +92,7 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
 async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Article],
                  entry_count: int) -> PollResult:
     now = rt.clock()
-    cfg = rt.source_configs[name]
+    interval = _interval(rt, name)
     async with rt.sessions() as session, session.begin():
         row = await source_row(session, name)
         seen = await known_hashes(session, (a.content_hash for a in articles))
@@ -105,7 +109,7 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
         row.last_poll_at = row.last_success_at = now
         row.last_error = None
         row.consecutive_failures = 0
-        row.next_poll_at = now + timedelta(seconds=cfg.interval)
+        row.next_poll_at = now + timedelta(seconds=interval)
         row.first_poll_done = True
         if entry_count or state.not_modified:
             row.last_nonempty_at = now
@@ -169,7 +173,7 @@ async def _record_matches(session: object, rt: Runtime, item: ItemRow, matches: 
 
 async def _record_failure(rt: Runtime, name: str, message: str, retry_after_s: float | None) -> PollResult:
     now = rt.clock()
-    interval = rt.source_configs[name].interval
+    interval = _interval(rt, name)
     async with rt.sessions() as session, session.begin():
         row = await source_row(session, name)
         row.consecutive_failures += 1
@@ -184,6 +188,12 @@ async def _record_failure(rt: Runtime, name: str, message: str, retry_after_s: f
     log.warning("source=%s poll failed failures=%d retry_in=%ds error=%s", name, failures, backoff, message)
     rt.events.polled(name, ok=False)
     return PollResult(name, ok=False, error=message)
+
+
+def _interval(rt: Runtime, name: str) -> float:
+    """The source's interval; a hot reload may have removed the source while its poll was running."""
+    cfg = rt.source_configs.get(name)
+    return cfg.interval if cfg is not None else 600.0
 
 
 def utcnow() -> datetime:
