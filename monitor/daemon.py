@@ -89,6 +89,10 @@ class Daemon:
         self.inflight.add(task)
         try:
             return await coro
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            return None  # cancelled by the drain timeout: already logged, the job's transaction rolled back
         finally:
             self.inflight.discard(task)
 
@@ -271,7 +275,8 @@ class Daemon:
         assert self.rt is not None
         self.notifier.stopping()
         log.info("stopping: draining jobs=%d timeout=%gs", len(self.inflight), self.config.daemon.drain_timeout)
-        self.scheduler.shutdown(wait=False)
+        # pause, not shutdown: APScheduler's asyncio executor cancels running jobs on shutdown
+        self.scheduler.pause()
         for task in list(self._background):
             task.cancel()
         if self.inflight:
@@ -283,6 +288,7 @@ class Daemon:
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        self.scheduler.shutdown(wait=False)
         if self.health is not None:
             await self.health.aclose()
         await self.rt.aclose()
