@@ -116,6 +116,7 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
         if not state.not_modified:
             row.last_items_seen = entry_count
         await rt.leases.release_source(session, row)
+    log.debug("source=%s polled node=%s entries=%d", name, rt.leases.node_id, entry_count)
     if fresh:
         log.info("source=%s new_items=%d matches=%d enqueued=%d", name, len(fresh), match_count, enqueued)
     rt.events.polled(name, ok=True, new_items=len(fresh), matches=match_count)

@@ -57,7 +57,7 @@ class DaemonProc:
                     if m := rx.search(line):
                         return m
                 left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None and not self._alive_readers():
+                if left <= 0 or (self.proc.poll() is not None and not self._alive_readers()):
                     raise AssertionError(f"no line matching {pattern!r} in {name}:\n" + self.text("stderr")[-6000:])
                 self._cond.wait(min(left, 0.2))
 

@@ -24,6 +24,7 @@ class Hit:
     method: str
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.time)  # when the request arrived (wall clock, like the nodes')
 
 
 class PageServer:
