@@ -169,6 +169,9 @@ async def _record_matches(session: object, rt: Runtime, item: ItemRow, matches: 
         for recipient in rt.recipients_for(rule)
     ]
     await enqueue(session, outbox)
+    for rule in first_per_rule:
+        log.info("source=%s item=%d rule=%s recipients=%d url=%s", item.source, item.id, rule,
+                 len(rt.recipients_for(rule)), item.url)
     return len(outbox)
 
 

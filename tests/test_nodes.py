@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import os
 import re
 import time
@@ -134,12 +135,13 @@ def test_three_nodes_share_sources_and_alert_once(tmp_path: Path, database: str)
             assert out.count(title) == 1, title
         # each source polled by one node at a time: polls of a source never closer than its interval ...
         for s in FAST:
-            gaps = [b - a for a, b in zip(feeds.hits(s), feeds.hits(s)[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(feeds.hits(s))]
             assert len(gaps) >= 5 and min(gaps) >= INTERVAL_S - 0.05, (s, gaps)
-            assert max(gaps) <= 3 * INTERVAL_S, (s, gaps)  # ... and on schedule (generous bound)
+            # ... and on schedule (a generous bound: a source the killed node held waits for its lease)
+            assert max(gaps) <= LEASE_S + 2 * INTERVAL_S + 2, (s, gaps)
         # ... and a slow poll (longer than the lease) kept its lease: the next one starts after it ended
         before_kill = [t for t in feeds.hits("slow") if t <= killed_at]
-        slow_gaps = [b - a for a, b in zip(before_kill, before_kill[1:], strict=False)]
+        slow_gaps = [b - a for a, b in itertools.pairwise(before_kill)]
         assert slow_gaps and min(slow_gaps) >= SLOW_S + INTERVAL_S - 0.05, slow_gaps
         # the dead node's source was taken over only once its lease ran out
         assert takeover >= lease_until.timestamp() - 0.05
