@@ -198,7 +198,10 @@ class Daemon:
         changed = [k for k in RESTART_ONLY if getattr(new.daemon, k) != getattr(old.daemon, k)]
         if changed:
             log.warning("reload: [daemon] %s take effect after a restart", ", ".join(changed))
-        await self.rt.sync_rows()
+        try:
+            await self.rt.sync_rows()
+        except Exception as exc:  # the rows are also created on first use; the new config is in force anyway
+            log.warning("reload: could not register new sources/recipients in the database error=%s", exc)
         self.metrics.declare(list(self.rt.sources), sorted({c.kind for c in self.channels.values()}))
         self.schedule_jobs()
         log.info("reloaded reason=%s sources=%d rules=%d recipients=%d", why, len(new.sources), len(new.rules),
