@@ -181,9 +181,11 @@ def parse_config(raw_text: str, filename: str = "config.toml") -> Config:
     try:
         data = tomllib.loads(raw_text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        msg = getattr(exc, "msg", str(exc))
-        raise ConfigError([f"{filename}:{line}: {msg}" if line else f"{filename}: {exc}"]) from None
+        # Python 3.11's TOMLDecodeError carries the position only in its message.
+        m = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
+        if m:
+            raise ConfigError([f"{filename}:{m.group(2)}: column {m.group(3)}: {m.group(1)}"]) from None
+        raise ConfigError([f"{filename}: {exc}"]) from None
     locate = TomlLocator(raw_text)
     env_problems: list[tuple[str, str]] = []
     data = _substitute_env(data, "", env_problems)

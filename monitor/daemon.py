@@ -13,13 +13,14 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.channels import Channel, build_channel
+from monitor.botstore import start_bot
+from monitor.channels import Channel, build_channel, close_channels
 from monitor.config import Config, load_config
 from monitor.digest import deliver_due, timezone_of
 from monitor.errors import ConfigError
@@ -30,6 +31,9 @@ from monitor.models import Alert, Digest
 from monitor.pipeline import run_source
 from monitor.runtime import Runtime, build_runtime
 from monitor.sdnotify import Notifier
+
+if TYPE_CHECKING:
+    from monitor.bot import TelegramBot
 
 log = logging.getLogger(__name__)
 DELIVERY_TICK_S = 5.0
@@ -50,6 +54,7 @@ class Daemon:
         self.rt: Runtime | None = None
         self.metrics = Metrics()
         self.health: HealthServer | None = None
+        self.bot: tuple[asyncio.Task[None], TelegramBot] | None = None
         self.notifier = notifier or Notifier()
         # the watchdog ping rides on the heartbeat job: if the scheduler stalls, systemd notices
         watchdog = self.notifier.watchdog_s
@@ -188,13 +193,15 @@ class Daemon:
             return await self._reject(why, exc)
         register_secrets(new)
         old = self.config
-        async with self._deliver_lock:
+        async with self._deliver_lock:  # never swap or close a channel under a send in flight
             try:
                 self.rt.apply_config(new)
             except Exception as exc:  # something `monitor check` could not foresee: keep the old config
                 self.rt.apply_config(old)
+                await close_channels(channels.values())
                 return await self._reject(why, ConfigError([f"{self.config_path}: {type(exc).__name__}: {exc}"]))
-            self.config, self.channels = new, channels
+            old_channels, self.config, self.channels = self.channels, new, channels
+            await close_channels(old_channels.values())
         changed = [k for k in RESTART_ONLY if getattr(new.daemon, k) != getattr(old.daemon, k)]
         if changed:
             log.warning("reload: [daemon] %s take effect after a restart", ", ".join(changed))
@@ -264,6 +271,7 @@ class Daemon:
         self.metrics.declare(list(self.rt.sources), sorted({c.kind for c in self.channels.values()}))
         self.schedule_jobs()
         self.scheduler.start()
+        self.bot = start_bot(self.rt)
         log.info("started node=%s %s database=%s pid=%d", self.rt.leases.node_id, self._status(),
                  _safe_db(self.config.daemon.database), os.getpid())
         self.notifier.ready(self._status())
@@ -282,6 +290,11 @@ class Daemon:
         self.scheduler.pause()
         for task in list(self._background):
             task.cancel()
+        if self.bot is not None:
+            self.bot[0].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.bot[0]
+            await self.bot[1].aclose()
         if self.inflight:
             _done, pending = await asyncio.wait(set(self.inflight), timeout=self.config.daemon.drain_timeout)
             if pending:
@@ -292,6 +305,7 @@ class Daemon:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self.scheduler.shutdown(wait=False)
+        await close_channels(self.channels.values())
         if self.health is not None:
             await self.health.aclose()
         await self.rt.aclose()

@@ -68,9 +68,9 @@ async def print_status(config: Config) -> int:
             rows = {r.name: r for r in await session.scalars(select(SourceRow))}
             recent = dict((await session.execute(
                 select(ItemRow.source, func.count()).where(ItemRow.fetched_at >= now - timedelta(hours=24))
-                .group_by(ItemRow.source))).tuples().all())
+                .group_by(ItemRow.source))).all())
             backlog = dict((await session.execute(
-                select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).tuples().all())
+                select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all())
             failed = list(await session.scalars(
                 select(OutboxRow).where(OutboxRow.status == "failed").order_by(OutboxRow.id.desc()).limit(10)))
             oldest = await session.scalar(

@@ -43,7 +43,7 @@ def registry() -> dict[str, type[Any]]:
     return {cls.kind: cls for cls in (RssSource, HtmlSource)}
 
 
-def presets() -> dict[str, dict[str, Any]]:
+def preset_table() -> dict[str, dict[str, Any]]:
     from monitor.sources.presets import PRESETS
 
     return PRESETS
@@ -54,7 +54,7 @@ def resolve(common: SourceConfig) -> tuple[type[Any], BaseModel]:
     settings: dict[str, Any] = {}
     kind = common.kind
     if common.preset is not None:
-        known = presets()
+        known = preset_table()
         if common.preset not in known:
             raise ValueError(f'unknown preset "{common.preset}" (known: {", ".join(sorted(known))})')
         settings.update(known[common.preset])
