@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -157,3 +158,45 @@ console = true
         finally:
             daemon.stop()
     assert "reloaded reason=SIGHUP" in daemon.text()
+
+
+PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 1
+CHILD = """
+import mmap, runpy, sys
+try:
+    mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    sys.exit("writable+executable memory was allowed: the restriction is not in force")
+except PermissionError:
+    print("W+X denied")
+sys.argv = ["monitor", "demo"]
+runpy.run_module("monitor", run_name="__main__")
+"""
+
+
+def _deny_write_execute() -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "PR_SET_MDWE")
+
+
+def _mdwe_supported() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_deny_write_execute, capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_the_whole_pipeline_runs_under_memory_deny_write_execute() -> None:
+    """MemoryDenyWriteExecute=yes in the unit: the kernel's PR_SET_MDWE (Linux >= 6.3) is the same rule
+    (no writable+executable mappings, inherited across exec). `monitor demo` runs the whole pipeline under it."""
+    try:
+        supported = _mdwe_supported()
+    except subprocess.SubprocessError:
+        supported = False
+    if not supported:
+        pytest.skip("kernel without PR_SET_MDWE")
+    out = subprocess.run([sys.executable, "-c", CHILD], preexec_fn=_deny_write_execute, capture_output=True,
+                         text=True, cwd=REPO, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.startswith("W+X denied") and "nothing sent twice" in out.stdout
