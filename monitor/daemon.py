@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import signal
@@ -13,13 +12,13 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.botstore import start_bot
+from monitor.botguard import BotGuard
 from monitor.channels import Channel, build_channel, close_channels
 from monitor.config import Config, load_config
 from monitor.digest import deliver_due, timezone_of
@@ -27,18 +26,17 @@ from monitor.errors import ConfigError
 from monitor.health import HealthServer
 from monitor.logs import register_secrets
 from monitor.metrics import Metrics
-from monitor.models import Alert, Digest
+from monitor.notice import tell_admins
 from monitor.pipeline import run_source
 from monitor.runtime import Runtime, build_runtime
 from monitor.sdnotify import Notifier
-
-if TYPE_CHECKING:
-    from monitor.bot import TelegramBot
 
 log = logging.getLogger(__name__)
 DELIVERY_TICK_S = 5.0
 CONFIG_WATCH_S = 2.0
 HEARTBEAT_S = 5.0
+BOT_GUARD_S = 15.0  # how soon another node starts the bot after the one running it died
+REJECTED_TITLE = "Новая конфигурация не принята, работает прежняя / config reload rejected"
 RESTART_ONLY = ("database", "http", "node_id")  # [daemon] keys a reload cannot change in a running process
 
 
@@ -54,7 +52,7 @@ class Daemon:
         self.rt: Runtime | None = None
         self.metrics = Metrics()
         self.health: HealthServer | None = None
-        self.bot: tuple[asyncio.Task[None], TelegramBot] | None = None
+        self.bot: BotGuard | None = None
         self.notifier = notifier or Notifier()
         # the watchdog ping rides on the heartbeat job: if the scheduler stalls, systemd notices
         watchdog = self.notifier.watchdog_s
@@ -148,6 +146,9 @@ class Daemon:
                                        max_instances=1, coalesce=True, misfire_grace_time=3600)
         self.scheduler.add_job(self.watch_config, IntervalTrigger(seconds=CONFIG_WATCH_S), id="watch",
                                max_instances=1, coalesce=True)
+        if self.bot is not None:
+            self.scheduler.add_job(self.bot.tick, IntervalTrigger(seconds=BOT_GUARD_S), id="bot", next_run_time=now,
+                                   max_instances=1, coalesce=True)
         self.scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=self.heartbeat_s), id="heartbeat",
                                next_run_time=now, max_instances=1, coalesce=True, misfire_grace_time=None)
 
@@ -219,30 +220,10 @@ class Daemon:
 
     async def _reject(self, why: str, exc: ConfigError) -> bool:
         log.error("reload rejected reason=%s, the running config stays in force: %s", why, "; ".join(exc.problems))
-        await self._tell_admins(exc.problems)
+        await tell_admins(self.config, self.channels, REJECTED_TITLE, "\n".join(exc.problems))
         for hook in self.on_reload:
             await hook(None, exc)
         return False
-
-    async def _tell_admins(self, problems: list[str]) -> None:
-        """Recipients with `admin = true` (of the config in force) get the errors through their own channel."""
-        text = "\n".join(problems)
-        key = "config-" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        for r in self.config.recipients:
-            if not r.admin:
-                continue
-            alert = Alert(outbox_ids=(), story_id=0, item_id=0,
-                          title="Новая конфигурация не принята, работает прежняя / config reload rejected",
-                          url="", source="monitor", published_at=datetime.now(UTC), rules=("конфигурация",),
-                          snippet=text[:3000], spans=())
-            channel = self.channels.get(r.name) or build_channel(r, self.config)
-            tz = r.timezone or self.config.daemon.timezone
-            try:
-                await channel.send(Digest(r.name, (alert,), tz, key=key))
-                log.info("recipient=%s channel=%s told about the rejected config", r.name, channel.kind)
-            except Exception as exc:
-                log.warning("recipient=%s channel=%s could not be told about the rejected config error=%s",
-                            r.name, channel.kind, exc)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -260,6 +241,7 @@ class Daemon:
             self.rt = await build_runtime(self.config)
             self.rt.events = self.metrics
             self.channels = {r.name: build_channel(r, self.config) for r in self.config.recipients}
+            self.bot = BotGuard(self.rt)
             if self.config.daemon.http:
                 self.health = HealthServer(self)
                 await self.health.start(self.config.daemon.http)
@@ -271,7 +253,6 @@ class Daemon:
         self.metrics.declare(list(self.rt.sources), sorted({c.kind for c in self.channels.values()}))
         self.schedule_jobs()
         self.scheduler.start()
-        self.bot = start_bot(self.rt)
         log.info("started node=%s %s database=%s pid=%d", self.rt.leases.node_id, self._status(),
                  _safe_db(self.config.daemon.database), os.getpid())
         self.notifier.ready(self._status())
@@ -291,10 +272,7 @@ class Daemon:
         for task in list(self._background):
             task.cancel()
         if self.bot is not None:
-            self.bot[0].cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.bot[0]
-            await self.bot[1].aclose()
+            await self.bot.aclose()
         if self.inflight:
             _done, pending = await asyncio.wait(set(self.inflight), timeout=self.config.daemon.drain_timeout)
             if pending:

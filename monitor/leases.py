@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import and_, or_, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from monitor.store.tables import SourceRow
 
@@ -95,3 +95,41 @@ class Leases:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
+
+
+class SingletonLock:
+    """One node of a cluster runs a singleton job: the Telegram bot (Telegram allows one getUpdates poller per
+    token). On PostgreSQL, a session advisory lock held on a dedicated connection: it goes with the connection
+    when its node dies, and the next node to ask takes it. SQLite means one host: always held."""
+
+    def __init__(self, engine: AsyncEngine, key: int) -> None:
+        self.engine = engine
+        self.key = key
+        self._conn: AsyncConnection | None = None
+
+    async def held(self) -> bool:
+        """Whether this node holds the lock now, taking it if it is free. Never raises."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        try:
+            if self._conn is not None:
+                await self._conn.execute(text("SELECT 1"))  # still connected, so still ours
+                return True
+            conn = await self.engine.connect()
+            await conn.execution_options(isolation_level="AUTOCOMMIT")  # never idle in a transaction
+            if await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}):
+                self._conn = conn
+                return True
+            await conn.close()
+        except Exception as exc:
+            log.warning("singleton lock %d: database error=%s", self.key, type(exc).__name__)
+            await self.release()
+        return False
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            with contextlib.suppress(Exception):
+                await conn.close()

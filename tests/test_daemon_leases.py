@@ -101,3 +101,32 @@ async def test_a_digest_is_sent_by_one_node(pages: PageServer, runtime_factory: 
     async with node2.sessions() as session:
         statuses = list(await session.scalars(select(OutboxRow.status)))
     assert statuses == ["delivered"] * 5
+
+
+async def test_one_node_runs_the_singleton(database_url: str) -> None:
+    """The Telegram bot runs on one node: the lock is exclusive on PostgreSQL, and moves when its holder goes."""
+    from monitor.leases import SingletonLock
+    from monitor.store.db import make_engine
+
+    engines = [make_engine(database_url) for _ in range(2)]
+    first, second = (SingletonLock(e, 4242) for e in engines)
+    try:
+        assert await first.held() and await first.held()  # asking again keeps it
+        if database_url.startswith("sqlite"):
+            assert await second.held()  # one host: nothing to share
+            return
+        assert not await second.held()
+        assert first._conn is not None
+        await first._conn.invalidate()  # the holder's connection goes away (its node died)
+        first._conn = None
+        for _ in range(50):  # the server notices the closed connection and frees the lock
+            if await second.held():
+                break
+            await asyncio.sleep(0.1)
+        assert await second.held()
+        assert not await first.held()
+    finally:
+        await first.release()
+        await second.release()
+        for e in engines:
+            await e.dispose()
