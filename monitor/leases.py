@@ -96,6 +96,32 @@ class Leases:
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
 
+    @contextlib.asynccontextmanager
+    async def keeping_claim(self, sessions: async_sessionmaker[AsyncSession], ids: list[int],
+                            claim_s: float) -> AsyncIterator[None]:
+        """Renew this node's claim on outbox rows while it sends them (a paced Telegram digest can outlast the
+        claim): another node must not take them over as long as this one is alive and sending."""
+        from monitor.store.tables import OutboxRow
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(claim_s / 3)
+                with contextlib.suppress(Exception):  # a blip: the claim has slack, try again next round
+                    async with sessions() as session, session.begin():
+                        await session.execute(
+                            update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.lease_owner == self.node_id,
+                                                    OutboxRow.status == "sending")
+                            .values(lease_until=datetime.now(UTC) + timedelta(seconds=claim_s))
+                            .execution_options(synchronize_session=False))
+
+        renewer = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
 
 class SingletonLock:
     """One node of a cluster runs a singleton job: the Telegram bot (Telegram allows one getUpdates poller per

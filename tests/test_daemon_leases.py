@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from monitor.channels.console import ConsoleChannel
@@ -130,3 +131,36 @@ async def test_one_node_runs_the_singleton(database_url: str) -> None:
         await second.release()
         for e in engines:
             await e.dispose()
+
+
+async def test_a_slow_send_keeps_its_claim(pages: PageServer, runtime_factory: Any,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A send longer than the claim (a paced Telegram digest) is not taken over by another node meanwhile."""
+    import monitor.digest
+
+    monkeypatch.setattr(monitor.digest, "DELIVERY_LEASE_S", 0.6)
+    pages.routes["/a"] = Route(RSS.format(ITEM.format(1, "z")).encode())
+    node1 = await runtime_factory(config(pages))
+    node2 = await runtime_factory(config(pages))
+    assert (await run_source(node1, "a")).enqueued == 1
+    recipient = node1.config.recipient("desk")
+    sent: list[str] = []
+
+    class Slow(ConsoleChannel):
+        def __init__(self, name: str, delay_s: float) -> None:
+            super().__init__()
+            self.name, self.delay_s = name, delay_s
+
+        async def send(self, digest: Any) -> Any:
+            await asyncio.sleep(self.delay_s)
+            sent.append(self.name)
+            return await super().send(digest)
+
+    async def second_node_later() -> Any:
+        await asyncio.sleep(1.5)  # well past the 0.6 s claim: only renewal keeps node 1's rows its own
+        return await deliver_due(node2, Slow("node2", 0), recipient)
+
+    first, second = await asyncio.gather(deliver_due(node1, Slow("node1", 2.5), recipient), second_node_later())
+    assert sent == ["node1"]
+    assert isinstance(first, DeliveryResult) and first.sent == 1
+    assert isinstance(second, DeliveryResult) and second.sent == 0
