@@ -181,6 +181,9 @@ class Daemon:
             self.notifier.reloading()
             try:
                 return await self._reload(why)
+            except Exception:  # a bug must not kill the daemon from a signal handler's task
+                log.exception("reload failed reason=%s", why)
+                return False
             finally:
                 self.notifier.ready(self._status())
 
