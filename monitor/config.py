@@ -59,6 +59,14 @@ class DaemonConfig(_Strict):
     node_id: str | None = None
     lease: Duration = 120  # a source lease, renewed while polling; a dead node's sources move after this
     drain_timeout: Duration = 30  # SIGTERM: in-flight polls and deliveries get this long to finish
+    # Fetching policy (see docs/sources.md): per request timeout, response cap (after decompression), requests
+    # in flight per host, minimum gap between two requests to one host (default 1 s, none to loopback),
+    # quick retries of timeouts/resets/5xx within one poll.
+    fetch_timeout: Duration = 20
+    max_response: int = Field(default=10 * 1024 * 1024, ge=1024)
+    host_concurrency: int = Field(default=2, ge=1, le=32)
+    host_gap: Duration | None = None
+    fetch_retries: int = Field(default=2, ge=0, le=10)
 
 
 class SourceConfig(BaseModel):

@@ -37,7 +37,9 @@ CONFIG_WATCH_S = 2.0
 HEARTBEAT_S = 5.0
 BOT_GUARD_S = 15.0  # how soon another node starts the bot after the one running it died
 REJECTED_TITLE = "Новая конфигурация не принята, работает прежняя / config reload rejected"
-RESTART_ONLY = ("database", "http", "node_id")  # [daemon] keys a reload cannot change in a running process
+# [daemon] keys a reload cannot change in a running process (the engine, the port, the shared HTTP client)
+RESTART_ONLY = ("database", "http", "node_id", "fetch_timeout", "max_response", "host_concurrency", "host_gap",
+                "fetch_retries")
 
 
 class Daemon:

@@ -16,12 +16,16 @@ class ConfigError(MonitorError):
 
 
 class FetchError(MonitorError):
-    """A request failed. `transient` says whether retrying later may help; `retry_after_s` is the server's hint."""
+    """A request failed. `transient` says whether retrying later may help; `retry_after_s` is the server's hint;
+    `retryable` whether the fetcher may try again at once (timeouts, resets, 5xx); `status` the HTTP status."""
 
-    def __init__(self, message: str, *, transient: bool = True, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str, *, transient: bool = True, retry_after_s: float | None = None,
+                 retryable: bool | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after_s = retry_after_s
+        self.retryable = transient if retryable is None else retryable
+        self.status = status
 
 
 class ParseError(MonitorError):

@@ -1,12 +1,19 @@
 """The one shared HTTP client and its policies: timeouts, a size cap (after decompression), bounded redirects,
-http(s) only, conditional GET, per-host concurrency, and Retry-After surfaced to the caller."""
+http(s) only (no https -> http downgrade), conditional GET, per-host concurrency and a minimum gap between
+requests to one host, a few retries with backoff for transient failures, Retry-After and Cache-Control max-age
+surfaced to the caller."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import logging
+import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -14,9 +21,18 @@ import httpx
 from monitor import USER_AGENT
 from monitor.errors import FetchError
 
+if TYPE_CHECKING:
+    from monitor.config import DaemonConfig
+
+log = logging.getLogger(__name__)
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 20.0
+DEFAULT_HOST_GAP_S = 1.0
 MAX_REDIRECTS = 5
+# Not 503 (and not 429): the server says it is overloaded, so the poll fails and backs off instead.
+RETRYABLE_STATUS = frozenset((500, 502, 504))
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +51,47 @@ class Response:
     def last_modified(self) -> str | None:
         return self.headers.get("last-modified")
 
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def max_age_s(self) -> float | None:
+        """How long the server says this answer stays fresh (Cache-Control max-age), if it says so."""
+        return parse_max_age(self.headers.get("cache-control"))
+
 
 @dataclass
 class FetchPolicy:
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_bytes: int = DEFAULT_MAX_BYTES
     per_host: int = 2
+    # Minimum time between the starts of two requests to one host. None: DEFAULT_HOST_GAP_S to remote hosts and
+    # none to loopback (the demo, tests, a local proxy); an explicit value applies to every host.
+    host_gap_s: float | None = None
+    retries: int = 2  # extra attempts within one request for timeouts, resets and 5xx
+    retry_backoff_s: float = 0.5  # first retry waits this long, then doubles
     verify_tls: bool = True
+
+    @classmethod
+    def from_daemon(cls, daemon: DaemonConfig) -> FetchPolicy:
+        """The [daemon] fetch keys (docs/sources.md, "Fetching policy")."""
+        return cls(timeout_s=daemon.fetch_timeout, max_bytes=daemon.max_response, per_host=daemon.host_concurrency,
+                   host_gap_s=daemon.host_gap, retries=daemon.fetch_retries)
+
+    def gap_for(self, hostname: str) -> float:
+        if self.host_gap_s is not None:
+            return self.host_gap_s
+        return 0.0 if _is_loopback(hostname) else DEFAULT_HOST_GAP_S
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -60,6 +110,25 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def parse_max_age(value: str | None) -> float | None:
+    if not value:
+        return None
+    if re.search(r"no-cache|no-store", value, re.IGNORECASE):
+        return None
+    m = _MAX_AGE.search(value)
+    return float(m.group(1)) if m else None
+
+
+@dataclass
+class _Host:
+    """Politeness state of one host: a concurrency limit and the earliest start of its next request."""
+
+    slots: asyncio.Semaphore
+    gap_s: float
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    next_start: float = 0.0
+
+
 @dataclass
 class Fetcher:
     """Wraps one httpx.AsyncClient shared by all sources."""
@@ -67,7 +136,7 @@ class Fetcher:
     policy: FetchPolicy = field(default_factory=FetchPolicy)
     _client: httpx.AsyncClient | None = None
     _insecure_client: httpx.AsyncClient | None = None
-    _host_slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    _hosts: dict[str, _Host] = field(default_factory=dict)
 
     def _make_client(self, verify: bool) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -98,11 +167,25 @@ class Fetcher:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def _slot(self, url: str) -> asyncio.Semaphore:
-        host = urlsplit(url).netloc.lower()
-        if host not in self._host_slots:
-            self._host_slots[host] = asyncio.Semaphore(self.policy.per_host)
-        return self._host_slots[host]
+    def _host(self, url: str) -> _Host:
+        parts = urlsplit(url)
+        key = parts.netloc.lower()
+        if key not in self._hosts:
+            gap = self.policy.gap_for((parts.hostname or "").lower())
+            self._hosts[key] = _Host(asyncio.Semaphore(self.policy.per_host), gap)
+        return self._hosts[key]
+
+    async def _wait_turn(self, host: _Host) -> None:
+        """Reserve the next start time for this host, then sleep until it (outside the lock)."""
+        gap = host.gap_s
+        if gap <= 0:
+            return
+        async with host.lock:
+            now = time.monotonic()
+            start = max(now, host.next_start)
+            host.next_start = start + gap
+        if start > now:
+            await asyncio.sleep(start - now)
 
     async def get(
         self,
@@ -114,22 +197,46 @@ class Fetcher:
         method: str = "GET",
         json_body: object | None = None,
         verify: bool = True,
+        retries: int | None = None,
     ) -> Response:
-        """One request, redirects followed (at most MAX_REDIRECTS, http(s) only). Raises FetchError."""
+        """One request, redirects followed (at most MAX_REDIRECTS, http(s) only), transient failures retried a
+        few times with exponential backoff. Raises FetchError."""
+        attempts = 1 + (self.policy.retries if retries is None else retries)
+        for attempt in range(attempts):
+            try:
+                return await self._get_once(url, headers, etag, last_modified, method, json_body, verify)
+            except FetchError as exc:
+                # 429 and a long Retry-After are the server asking us to go away: fail the poll, back off.
+                wait = self.policy.retry_backoff_s * 2**attempt
+                retry_after = exc.retry_after_s
+                if (not exc.retryable or attempt + 1 >= attempts
+                        or (retry_after is not None and retry_after > wait)):
+                    raise
+                log.info("retrying in %.1fs (attempt %d/%d): %s", wait, attempt + 2, attempts, exc)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _get_once(self, url: str, headers: dict[str, str] | None, etag: str | None,
+                        last_modified: str | None, method: str, json_body: object | None,
+                        verify: bool) -> Response:
         send_headers = dict(headers or {})
         if etag:
             send_headers["If-None-Match"] = etag
         if last_modified:
             send_headers["If-Modified-Since"] = last_modified
         current = url
+        _check_scheme(current)
         for _hop in range(MAX_REDIRECTS + 1):
-            _check_scheme(current)
-            async with self._slot(current):
+            host = self._host(current)
+            async with host.slots:
+                await self._wait_turn(host)
                 status, resp_headers, body = await self._request_once(
                     method, current, send_headers, json_body, verify
                 )
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
-                current = str(httpx.URL(current).join(resp_headers["location"]))
+                target = str(httpx.URL(current).join(resp_headers["location"]))
+                _check_redirect(current, target)
+                current = target
                 if status == 303:
                     method, json_body = "GET", None
                 continue
@@ -140,11 +247,15 @@ class Fetcher:
                     f"HTTP {status} from {current}",
                     transient=True,
                     retry_after_s=parse_retry_after(resp_headers.get("retry-after")),
+                    retryable=status in RETRYABLE_STATUS,
+                    status=status,
                 )
             if status >= 400:
-                raise FetchError(f"HTTP {status} from {current}", transient=status in (408, 425))
+                raise FetchError(f"HTTP {status} from {current}", transient=status in (408, 425),
+                                 retryable=False, status=status)
             return Response(current, status, body, resp_headers)
-        raise FetchError(f"too many redirects (more than {MAX_REDIRECTS}) from {url}", transient=False)
+        raise FetchError(f"too many redirects (more than {MAX_REDIRECTS}) from {url}", transient=False,
+                         retryable=False)
 
     async def _request_once(
         self, method: str, url: str, headers: dict[str, str], json_body: object | None, verify: bool
@@ -157,7 +268,7 @@ class Fetcher:
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > limit:
                     raise FetchError(f"response too large ({declared} bytes > {limit}) from {url}",
-                                     transient=False)
+                                     transient=False, retryable=False)
                 chunks: list[bytes] = []
                 size = 0
                 # aiter_bytes yields decompressed bytes, so the cap also stops gzip bombs.
@@ -165,12 +276,14 @@ class Fetcher:
                     size += len(chunk)
                     if size > limit:
                         raise FetchError(f"response too large (over {limit} bytes) from {url}",
-                                         transient=False)
+                                         transient=False, retryable=False)
                     chunks.append(chunk)
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
             raise FetchError(f"timeout after {self.policy.timeout_s:g}s fetching {url}") from exc
+        except httpx.DecodingError as exc:
+            raise FetchError(f"undecodable response body from {url}: {exc}", retryable=False) from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__} fetching {url}: {exc}") from exc
         return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
@@ -179,4 +292,13 @@ class Fetcher:
 def _check_scheme(url: str) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
-        raise FetchError(f"refusing to fetch {url!r}: only http and https are allowed", transient=False)
+        raise FetchError(f"refusing to fetch {url!r}: only http and https are allowed", transient=False,
+                         retryable=False)
+
+
+def _check_redirect(current: str, target: str) -> None:
+    """Only http(s) targets, and never from https down to plain http (that would expose the request)."""
+    _check_scheme(target)
+    if urlsplit(current).scheme.lower() == "https" and urlsplit(target).scheme.lower() != "https":
+        raise FetchError(f"refusing redirect from https to another scheme: {current} -> {target}",
+                         transient=False, retryable=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,8 +60,8 @@ def _ago(when: datetime | None, now: datetime, tz: str) -> str:
     return f"{local} ({rel})"
 
 
-async def print_status(config: Config) -> int:
-    rt = await build_runtime(config)
+async def print_status(config: Config, *, clock: Callable[[], datetime] | None = None) -> int:
+    rt = await build_runtime(config, clock=clock)
     tz = config.daemon.timezone
     try:
         now = rt.clock()
@@ -87,7 +88,8 @@ async def print_status(config: Config) -> int:
                 flag += " · НЕТ МАТЕРИАЛОВ давно: проверьте селекторы (markup changed?)"
             print(f"  {name} [{flag}]")
             print(f"    последний успех: {_ago(row.last_success_at, now, tz)}; "
-                  f"следующий опрос: {_ago(row.next_poll_at, now, tz)}; за 24 ч: {recent.get(name, 0)}")
+                  f"следующий опрос: {_ago(row.next_poll_at, now, tz)}; за 24 ч: {recent.get(name, 0)}; "
+                  f"ошибок подряд: {row.consecutive_failures}; в ленте: {row.last_items_seen}")
             if row.last_error:
                 print(f"    последняя ошибка ({_ago(row.last_error_at, now, tz)}): {row.last_error}")
         print("Очередь / outbox: " + (", ".join(f"{k}={v}" for k, v in sorted(backlog.items())) or "пусто"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -62,7 +63,9 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
         # the due check is repeated inside the lease UPDATE: another node may have polled it meanwhile
         if not await rt.leases.acquire_source(session, row, now, due_only=not force):
             return PollResult(name, ok=True, skipped=True)
-        state = SourceState(etag=row.etag, last_modified=row.last_modified)
+        # Article pages not fetched by 3/4 of the poll timeout wait for the next poll: what was fetched is kept.
+        state = SourceState(etag=row.etag, last_modified=row.last_modified,
+                            deadline=time.monotonic() + 0.75 * rt.poll_timeout_s)
         recent = await session.execute(
             select(ItemRow.url, ItemRow.title).where(ItemRow.source == name)
             .order_by(ItemRow.id.desc()).limit(RECENT_URLS)
@@ -109,12 +112,17 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
         row.last_poll_at = row.last_success_at = now
         row.last_error = None
         row.consecutive_failures = 0
-        row.next_poll_at = now + timedelta(seconds=interval)
+        # Cache-Control max-age: no sooner than the server allows, yet never later than the backoff cap.
+        wait = max(interval, min(state.min_next_poll_s or 0.0, rt.config.daemon.max_backoff))
+        row.next_poll_at = now + timedelta(seconds=wait)
         row.first_poll_done = True
-        if entry_count or state.not_modified:
-            row.last_nonempty_at = now
+        # What the listing showed, known items included: zero for long on a source that used to list items
+        # is flagged by `monitor status` (its markup probably changed). A 304 repeats the last listing.
+        listed = state.listed if state.listed is not None else entry_count
         if not state.not_modified:
-            row.last_items_seen = entry_count
+            row.last_items_seen = listed
+        if (listed and not state.not_modified) or (state.not_modified and row.last_items_seen):
+            row.last_nonempty_at = now
         await rt.leases.release_source(session, row)
     log.debug("source=%s polled node=%s entries=%d", name, rt.leases.node_id, entry_count)
     if fresh:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from monitor.config import Config, SourceConfig
 from monitor.events import Events
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, FetchPolicy
 from monitor.leases import Leases
 from monitor.rules import Matcher, compile_rules
 from monitor.sources import Source, build_source
@@ -80,8 +80,9 @@ async def build_runtime(config: Config, *, fetcher: Fetcher | None = None,
 
     await upgrade(config.daemon.database)
     engine = make_engine(config.daemon.database)
+    fetcher = fetcher or Fetcher(FetchPolicy.from_daemon(config.daemon))
     runtime = Runtime(
-        config=config, engine=engine, sessions=sessionmaker(engine), fetcher=fetcher or Fetcher(),
+        config=config, engine=engine, sessions=sessionmaker(engine), fetcher=fetcher,
         matcher=compile_rules(()), sources={}, source_configs={}, clock=clock or _now,
     )
     if config.daemon.node_id:

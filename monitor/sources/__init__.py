@@ -26,6 +26,13 @@ class SourceState:
     last_modified: str | None = None
     not_modified: bool = False  # set by poll() when the server answered 304
     known: dict[str, str] = field(default_factory=dict)  # url -> title of items already stored (skip refetch)
+    # Set by poll(): the server's Cache-Control max-age on the listing; the next poll waits at least this long.
+    min_next_poll_s: float | None = None
+    # Set by poll(): items on the listing, known ones included (poll() returns only those it had to fetch).
+    # Zero for a long time on a source that used to list items means its markup changed (`monitor status`).
+    listed: int | None = None
+    # time.monotonic() by which article pages must be fetched; the rest wait for the next poll (None: no limit).
+    deadline: float | None = None
 
 
 class Source(Protocol):
@@ -37,13 +44,15 @@ class Source(Protocol):
 
 def registry() -> dict[str, type[Any]]:
     """kind -> class. Imported lazily so that a source module may import from this one."""
+    from monitor.sources.govkz import GovkzSource
     from monitor.sources.html import HtmlSource
     from monitor.sources.rss import RssSource
 
-    return {cls.kind: cls for cls in (RssSource, HtmlSource)}
+    return {cls.kind: cls for cls in (RssSource, HtmlSource, GovkzSource)}
 
 
 def preset_table() -> dict[str, dict[str, Any]]:
+    """Named presets. (Not called `presets`: importing the submodule of that name would shadow it.)"""
     from monitor.sources.presets import PRESETS
 
     return PRESETS

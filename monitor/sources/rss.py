@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import feedparser
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.config import SourceConfig
 from monitor.errors import ParseError
 from monitor.extract import clean_space, clean_title, paragraphs_from_html
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, Response
 from monitor.models import Entry
 from monitor.sources import SourceState
-from monitor.sources.pages import fetch_article_pages
+from monitor.sources.pages import ArticleSelectors, apply_dateline, fetch_article_pages, remember_listing
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 class RssOptions(BaseModel):
@@ -24,11 +27,17 @@ class RssOptions(BaseModel):
 
     url: str
     headers: dict[str, str] = {}
-    max_items: int = 50
+    max_items: int = Field(default=50, ge=1)
     fetch_articles: bool = False  # fetch each item's page for the full text
     article_body: str | None = None  # CSS selector of the body on the article page
     article_title: str | None = None
     article_date: str | None = None
+    article_date_attr: str | None = None
+    dateline: str | None = None  # regex with a `date` group, stripped from the first paragraph
+
+    def selectors(self) -> ArticleSelectors:
+        return ArticleSelectors(title=self.article_title, body=self.article_body, date=self.article_date,
+                                date_attr=self.article_date_attr, dateline=self.dateline)
 
 
 def _entry_date(raw: Any) -> datetime | None:
@@ -46,21 +55,25 @@ def _entry_html(raw: Any) -> str:
     return str(raw.get("summary", "") or raw.get("description", ""))
 
 
-def parse_feed(content: bytes, max_items: int) -> list[Entry]:
-    parsed = feedparser.parse(content)
+def parse_feed(content: bytes | str, max_items: int, *, content_type: str | None = None,
+               dateline: str | None = None) -> list[Entry]:
+    # The HTTP Content-Type (its charset) goes to feedparser, which weighs it against the XML declaration.
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(content, response_headers=headers)
     entries = []
     for raw in parsed.entries[:max_items]:
         link = str(raw.get("link", "")).strip()
         if not link:
             continue
         html = _entry_html(raw)
-        entries.append(Entry(
+        entry = Entry(
             url=link,
             title=clean_title(str(raw.get("title", ""))) or link,
             paragraphs=paragraphs_from_html(html) if html.strip() else (),
             published_at=_entry_date(raw),
             external_id=str(raw.get("id", "")) or None,
-        ))
+        )
+        entries.append(apply_dateline(entry, dateline))
     if not entries and (parsed.bozo or not parsed.version):
         # A broken or non-feed body must not pass as "no news": that would hide a dead source.
         reason = parsed.get("bozo_exception") or "no RSS/Atom structure found"
@@ -76,20 +89,28 @@ class RssSource:
         self.options = options
         self.common = common
 
+    def _parse(self, response: Response) -> list[Entry]:
+        content, content_type = response.content, response.content_type
+        if self.common.encoding:  # the per-source override beats whatever the header or the feed declares
+            text = response.content.decode(self.common.encoding, errors="replace")
+            content = _XML_DECL.sub("", text, count=1).encode("utf-8")
+            content_type = "application/xml; charset=utf-8"
+        return parse_feed(content, self.options.max_items, content_type=content_type,
+                          dateline=None if self.options.fetch_articles else self.options.dateline)
+
     async def poll(self, http: Fetcher, state: SourceState) -> list[Entry]:
         response = await http.get(self.options.url, headers=self.options.headers, etag=state.etag,
                                   last_modified=state.last_modified, verify=not self.common.insecure)
-        state.not_modified = response.not_modified
-        if response.not_modified:
+        if remember_listing(state, response):
             return []
-        state.etag, state.last_modified = response.etag, response.last_modified
         # feedparser is pure Python and can take a while on a big feed: keep it off the event loop.
-        entries = await asyncio.to_thread(parse_feed, response.content, self.options.max_items)
+        entries = await asyncio.to_thread(self._parse, response)
+        state.listed = len(entries)
         if not self.options.fetch_articles:
             return entries
         return await fetch_article_pages(
-            http, entries, state, body=self.options.article_body, title=self.options.article_title,
-            date=self.options.article_date, encoding=self.common.encoding, verify=not self.common.insecure,
+            http, entries, state, self.options.selectors(), encoding=self.common.encoding,
+            verify=not self.common.insecure, headers=self.options.headers,
         )
 
 
