@@ -118,3 +118,12 @@ async def test_healthz_503_when_the_scheduler_is_stuck(tmp_path: Path) -> None:
 def test_parse_listen() -> None:
     assert parse_listen("127.0.0.1:9310") == ("127.0.0.1", 9310)
     assert parse_listen("[::1]:9310") == ("::1", 9310)
+
+
+def test_a_bad_listen_address_is_a_config_error() -> None:
+    import pytest
+
+    from monitor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r'daemon\.http: "9310" is not host:port'):
+        parse_config('[daemon]\nhttp = "9310"\n', "c.toml")
