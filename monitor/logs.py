@@ -54,5 +54,6 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "telegram", "hpack", "asyncio"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "telegram", "hpack", "pymorphy3",
+                  "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -65,13 +65,12 @@ def run_match(rules_path: Path, *, as_json: bool) -> int:
 
 
 def run_explain(rules_path: Path, rule_name: str, text: str) -> int:
+    from monitor.rules import explain
+
     specs = load_rules(rules_path)
     if rule_name not in {s.name for s in specs}:
         raise ConfigError([f"{rules_path}: no rule named {rule_name!r}"])
-    matcher = compile_rules([s for s in specs if s.name == rule_name])
-    matches = matcher.match("", text.split("\n"))
-    for m in matches:
-        print(f"matches paragraph {m.paragraph}: " + ", ".join(m.snippet[a:b] for a, b in m.spans))
-    if not matches:
-        print(f"no match for rule {rule_name!r}")
-    return 0 if matches else 1
+    lines = explain(specs, rule_name, text)
+    for line in lines:
+        print(line)
+    return 0 if lines and lines[0].startswith("MATCH") else 1

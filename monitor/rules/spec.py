@@ -10,6 +10,10 @@ PRIMARY_KEYS = ("country", "person", "ambassador", "keyword", "regex")
 
 
 class RuleSpec(BaseModel):
+    """One [[rules]] table. What each key matches: docs/rules.md. Primary keys (country, person,
+    ambassador, keyword, regex) are ANDed within one paragraph; validate_rules() checks what the schema
+    cannot (unknown countries, conflicting keys, unsafe regexes)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
@@ -19,6 +23,7 @@ class RuleSpec(BaseModel):
     ambassador: str | None = None
     keyword: str | None = None
     regex: str | None = None
+    case_sensitive: bool = False  # for regex: by default it ignores case
     any: tuple[str, ...] = ()
     none: tuple[str, ...] = ()
     scope: Literal["paragraph", "article"] = "paragraph"
