@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -21,6 +22,9 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs table rebuilds for ALTER
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # several nodes starting at once: one migrates, the others wait and then find nothing to do
+            connection.execute(text("SELECT pg_advisory_xact_lock(7316001)"))
         context.run_migrations()
 
 
