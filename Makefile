@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 config.toml:
-	sed 's#sqlite:///var/lib/monitor/monitor.db#sqlite:///monitor.db#' config.example.toml > config.toml
+	sed 's#sqlite:////var/lib/monitor/monitor.db#sqlite:///monitor.db#' config.example.toml > config.toml
 	chmod 600 config.toml
 	@echo "created config.toml from config.example.toml (edit it: rules, recipients)"
 

@@ -9,7 +9,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from monitor.errors import ConfigError
 from monitor.rules.spec import RuleSpec
@@ -46,6 +46,12 @@ def _check_timezone(value: object) -> str:
 TimeZone = Annotated[str, BeforeValidator(_check_timezone)]
 
 
+def _check_listen(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}", value):
+        raise ValueError(f'"{value}" is not host:port (e.g. "127.0.0.1:9310")')
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -56,9 +62,11 @@ class DaemonConfig(_Strict):
     first_poll_window: Duration = 24 * 3600
     retention: Duration = 180 * 86400
     max_backoff: Duration = 6 * 3600
-    http: str | None = None  # "127.0.0.1:9310" enables /healthz and /metrics
+    http: Annotated[str | None, AfterValidator(_check_listen)] = None  # "127.0.0.1:9310": /healthz, /metrics
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     node_id: str | None = None
+    lease: Duration = 120  # a source lease, renewed while polling; a dead node's sources move after this
+    drain_timeout: Duration = 30  # SIGTERM: in-flight polls and deliveries get this long to finish
     # how long a claimed (`sending`) outbox row is reserved for its sender; after a crash it is resent then
     delivery_lease: Duration = Field(default=60, gt=0)
     # Fetching policy (see docs/sources.md): per request timeout, response cap (after decompression), requests

@@ -104,7 +104,8 @@ async def _send_and_mark(rt: Runtime, channel: Channel, digest: Digest, ids: lis
                          rows: list[OutboxRow]) -> DeliveryResult:
     name = digest.recipient
     try:
-        await channel.send(digest)
+        async with rt.leases.keeping_claim(rt.sessions, ids, DELIVERY_LEASE_S):
+            await channel.send(digest)
     except DeliveryError as exc:
         now = rt.clock()
         attempts = max(r.attempts for r in rows) + 1

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from alembic import context
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -38,6 +38,9 @@ def _run(connection: Connection) -> None:
         transactional_ddl=True,  # PostgreSQL has it; SQLite too, with the BEGIN issued below
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # several nodes starting at once: one migrates, the others wait and then find nothing to do
+            connection.execute(text("SELECT pg_advisory_xact_lock(7316001)"))
         context.run_migrations()
 
 
