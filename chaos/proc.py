@@ -32,7 +32,7 @@ class DaemonProcess:
 
     def started_count(self) -> int:
         text = self.stderr.read_text(encoding="utf-8", errors="replace") if self.stderr.exists() else ""
-        return text.count(" started: ")
+        return text.count("monitor.daemon: started")
 
     async def wait_ready(self, timeout_s: float = 60.0) -> bool:
         """Until this start has logged `started:` (sources scheduled), or the process died."""
