@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 @dataclass
 class KillLoopResult:
@@ -134,7 +136,7 @@ async def kill_loop(config: Path, db: Path, receipts: Path, *, seed: int, max_ki
             raise RuntimeError("chaos.deliverer keeps failing without being killed; see its stderr")
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "chaos.deliverer", str(config), str(receipts), "--window-ms", str(window_ms),
-            "--seed", str(rng.getrandbits(32)), stdout=asyncio.subprocess.PIPE,
+            "--seed", str(rng.getrandbits(32)), stdout=asyncio.subprocess.PIPE, cwd=REPO,  # chaos/ importable
         )
         try:
             await _one_round(proc, result, db, receipts, rng, max_kills, kill_after_s)
