@@ -6,6 +6,7 @@ its parse; a poll never outlives Runtime.poll_timeout_s (120 s; per read, httpx'
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from monitor.errors import FetchError
-from monitor.fetch import DEFAULT_MAX_BYTES, Fetcher
+from monitor.fetch import DEFAULT_MAX_BYTES, Fetcher, FetchPolicy
 from monitor.pipeline import run_source
 from monitor.store.tables import ItemRow, MatchRow, SourceRow
 from tests.servers.pages import PageServer, Route
@@ -138,3 +139,15 @@ async def test_one_megabyte_paragraph_is_stored_and_matched(pages: PageServer, r
         match = await session.scalar(select(MatchRow))
     assert item is not None and len(item.text) > MB - 200
     assert match is not None and match.snippet[slice(*match.spans[0])] == "Словения"
+
+
+async def test_a_server_that_stalls_is_cut_by_the_per_request_timeout(pages: PageServer) -> None:
+    def stall() -> Iterator[bytes]:
+        yield b"<html><body><p>"
+        time.sleep(5)  # then nothing: no byte for longer than the read timeout
+        yield b"</p></body></html>"
+
+    pages.routes["/stall"] = Route(stream=stall)
+    async with Fetcher(FetchPolicy(timeout_s=0.5, retries=0)) as fetcher:
+        with pytest.raises(FetchError, match="timeout"):
+            await fetcher.get(pages.url("/stall"))
