@@ -17,7 +17,7 @@ async def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_after_
     config, db = await prepared_outbox(tmp_path, ALERTS, seed=20261126)
     assert outbox_statuses(db) == {"pending": ALERTS}
 
-    result = await kill_loop(config, db, tmp_path / "receipts.log", seed=7, max_kills=6, kill_after_s=(0.0, 0.4))
+    result = await kill_loop(config, db, tmp_path / "receipts.log", seed=7, max_kills=6, kill_after_s=(0.0, 0.3))
 
     print(f"kills={result.kills} rounds={result.rounds} between_send_and_mark={result.crashes_between_send_and_mark} "
           f"duplicates={result.duplicates} lost={result.lost}")
