@@ -25,7 +25,11 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 async def cmd_check(args: argparse.Namespace) -> int:
+    from monitor.filemode import exposure_warning
+
     config = _load(args)
+    if warning := exposure_warning(_config_path(args)):
+        print(warning, file=sys.stderr)
     print(f"{_config_path(args)}: ok — {len(config.sources)} sources, {len(config.rules)} rules, "
           f"{len(config.recipients)} recipients")
     return 0

@@ -9,7 +9,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from monitor.errors import ConfigError
 from monitor.rules.spec import RuleSpec
@@ -33,7 +33,9 @@ def parse_duration(value: object) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
-def _check_timezone(value: str) -> str:
+def _check_timezone(value: object) -> str:
+    if not isinstance(value, str):  # zoneinfo raises TypeError on a number: it must become a ConfigError
+        raise ValueError(f"{value!r} is not a time zone name (e.g. \"Asia/Almaty\")")
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -42,6 +44,12 @@ def _check_timezone(value: str) -> str:
 
 
 TimeZone = Annotated[str, BeforeValidator(_check_timezone)]
+
+
+def _check_listen(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}", value):
+        raise ValueError(f'"{value}" is not host:port (e.g. "127.0.0.1:9310")')
+    return value
 
 
 class _Strict(BaseModel):
@@ -54,9 +62,13 @@ class DaemonConfig(_Strict):
     first_poll_window: Duration = 24 * 3600
     retention: Duration = 180 * 86400
     max_backoff: Duration = 6 * 3600
-    http: str | None = None  # "127.0.0.1:9310" enables /healthz and /metrics
+    http: Annotated[str | None, AfterValidator(_check_listen)] = None  # "127.0.0.1:9310": /healthz, /metrics
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     node_id: str | None = None
+    lease: Duration = 120  # a source lease, renewed while polling; a dead node's sources move after this
+    drain_timeout: Duration = 30  # SIGTERM: in-flight polls and deliveries get this long to finish
+    # how long a claimed (`sending`) outbox row is reserved for its sender; after a crash it is resent then
+    delivery_lease: Duration = Field(default=60, gt=0)
     # Fetching policy (see docs/sources.md): per request timeout, response cap (after decompression), requests
     # in flight per host, minimum gap between two requests to one host (default 1 s, none to loopback),
     # quick retries of timeouts/resets/5xx within one poll.
@@ -151,6 +163,9 @@ def _substitute_env(node: Any, path: str, problems: list[tuple[str, str]]) -> An
             out[key] = _substitute_env(value, f"{path}.{key}" if path else key, problems)
         for key in [k for k in out if k.endswith("_file") and k[:-5] in ("token", "password")]:
             plain = key[:-5]
+            if not isinstance(out[key], str):
+                problems.append((f"{path}.{key}", "must be the path of a file (a string)"))
+                continue
             try:
                 out[plain] = Path(out[key]).read_text(encoding="utf-8").strip()
             except OSError as exc:

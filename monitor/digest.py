@@ -24,7 +24,7 @@ from monitor.runtime import Runtime
 from monitor.store.tables import ItemRow, MatchRow, OutboxRow, ParagraphStoryRow, RecipientRow
 
 log = logging.getLogger(__name__)
-DELIVERY_LEASE_S = 60.0
+DELIVERY_LEASE_S = 60.0  # default of [daemon] delivery_lease
 MAX_RETRY_S = 3600.0
 
 
@@ -91,7 +91,7 @@ async def deliver_due(rt: Runtime, channel: Channel, recipient: RecipientConfig,
         claimed = await session.execute(
             update(OutboxRow).where(OutboxRow.id.in_(ids), due)
             .values(status="sending", digest_key=key, lease_owner=rt.leases.node_id,
-                    lease_until=now + timedelta(seconds=DELIVERY_LEASE_S))
+                    lease_until=now + timedelta(seconds=rt.config.daemon.delivery_lease))
             .execution_options(synchronize_session=False)
         )
         if getattr(claimed, "rowcount", 0) != len(ids):
@@ -104,7 +104,8 @@ async def _send_and_mark(rt: Runtime, channel: Channel, digest: Digest, ids: lis
                          rows: list[OutboxRow]) -> DeliveryResult:
     name = digest.recipient
     try:
-        await channel.send(digest)
+        async with rt.leases.keeping_claim(rt.sessions, ids, DELIVERY_LEASE_S):
+            await channel.send(digest)
     except DeliveryError as exc:
         now = rt.clock()
         attempts = max(r.attempts for r in rows) + 1

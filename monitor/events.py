@@ -1,4 +1,5 @@
-"""Hooks for counters (metrics). The default does nothing, so the pipeline needs no metrics to run."""
+"""Hooks for counters (metrics). The default does nothing, so the pipeline needs no metrics to run;
+monitor.metrics.Metrics overrides them with Prometheus counters when the daemon runs."""
 
 from __future__ import annotations
 

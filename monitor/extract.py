@@ -145,7 +145,10 @@ def parse_date(value: str | None, default_year: int | None = None) -> datetime |
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ASTANA)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00" (an unset .NET date) is before year 1 in UTC: no date
+        return None
 
 
 def strip_dateline(paragraphs: tuple[str, ...], pattern: str | re.Pattern[str],

@@ -55,13 +55,17 @@ async def run_source(rt: Runtime, name: str, *, force: bool = False) -> PollResu
 
 
 async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
-    source = rt.sources[name]
+    source = rt.sources.get(name)
+    if source is None:  # removed by a reload after its job was already dispatched
+        return PollResult(name, ok=True, skipped=True)
     now = rt.clock()
     async with rt.sessions() as session, session.begin():
         row = await source_row(session, name)
-        if not force and row.next_poll_at is not None and row.next_poll_at > now + _due_slack(rt, name):
+        due_by = now + _due_slack(rt, name)
+        if not force and row.next_poll_at is not None and row.next_poll_at > due_by:
             return PollResult(name, ok=True, skipped=True)
-        if not await rt.leases.acquire_source(session, row, now):
+        # the due check is repeated inside the lease UPDATE: another node may have polled it meanwhile
+        if not await rt.leases.acquire_source(session, row, now, due_only=not force, due_by=due_by):
             return PollResult(name, ok=True, skipped=True)
         # Article pages not fetched by 3/4 of the poll timeout wait for the next poll: what was fetched is kept.
         state = SourceState(etag=row.etag, last_modified=row.last_modified,
@@ -73,7 +77,8 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
         for url, title in recent:
             state.known.setdefault(url, title)
     try:
-        entries = await asyncio.wait_for(source.poll(rt.fetcher, state), rt.poll_timeout_s)
+        async with rt.leases.holding(rt.sessions, name):
+            entries = await asyncio.wait_for(source.poll(rt.fetcher, state), rt.poll_timeout_s)
     except TimeoutError:
         return await _record_failure(rt, name, f"poll took longer than {rt.poll_timeout_s:g}s", None)
     except FetchError as exc:
@@ -94,7 +99,7 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
 async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Article],
                  entry_count: int, *, started: datetime | None = None) -> PollResult:
     now = rt.clock()
-    cfg = rt.source_configs[name]
+    interval = _interval(rt, name)
     # Match before the write transaction: the matcher is CPU work, and SQLite has one writer at a time, so
     # matching while holding the write lock made every other poll wait (and time out, with 1,000 sources).
     matched: dict[str, list[Match]] = {}
@@ -118,9 +123,9 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
         row.last_error = None
         row.consecutive_failures = 0
         # Cache-Control max-age: no sooner than the server allows, yet never later than the backoff cap.
-        wait = max(cfg.interval, min(state.min_next_poll_s or 0.0, rt.config.daemon.max_backoff))
+        wait = max(interval, min(state.min_next_poll_s or 0.0, rt.config.daemon.max_backoff))
         # Counted from the start of this poll, as the scheduler counts its interval (see _due_slack).
-        row.next_poll_at = (started or now) + timedelta(seconds=cfg.interval) if wait == cfg.interval \
+        row.next_poll_at = (started or now) + timedelta(seconds=interval) if wait == interval \
             else now + timedelta(seconds=wait)
         row.first_poll_done = True
         # What the listing showed, known items included: zero for long on a source that used to list items
@@ -131,6 +136,7 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
         if (listed and not state.not_modified) or (state.not_modified and row.last_items_seen):
             row.last_nonempty_at = now
         await rt.leases.release_source(session, row)
+    log.debug("source=%s polled node=%s entries=%d", name, rt.leases.node_id, entry_count)
     if fresh:
         log.info("source=%s new_items=%d matches=%d enqueued=%d", name, len(fresh), match_count, enqueued)
     rt.events.polled(name, ok=True, new_items=len(fresh), matches=match_count)
@@ -209,12 +215,15 @@ async def _record_matches(session: AsyncSession, rt: Runtime, items: list[Stored
             for recipient in rt.recipients_for(rule)
         ]
     await enqueue(session, outbox)
+    for rule in dict.fromkeys(rule for _story, rule in first_per_story_rule):
+        log.info("source=%s item=%d rule=%s recipients=%d url=%s", item.source, item.id, rule,
+                 len(rt.recipients_for(rule)), item.url)
     return len(outbox)
 
 
 async def _record_failure(rt: Runtime, name: str, message: str, retry_after_s: float | None) -> PollResult:
     now = rt.clock()
-    interval = rt.source_configs[name].interval
+    interval = _interval(rt, name)
     async with rt.sessions() as session, session.begin():
         row = await source_row(session, name)
         row.consecutive_failures += 1
@@ -231,12 +240,17 @@ async def _record_failure(rt: Runtime, name: str, message: str, retry_after_s: f
     return PollResult(name, ok=False, error=message)
 
 
+def _interval(rt: Runtime, name: str) -> float:
+    """The source's interval; a hot reload may have removed the source while its poll was running."""
+    cfg = rt.source_configs.get(name)
+    return cfg.interval if cfg is not None else 600.0
+
+
 def _due_slack(rt: Runtime, name: str) -> timedelta:
     """A source counts as due this much before its next_poll_at. The scheduler fires `interval` after the
     previous run's start while next_poll_at is counted from a moment a little later, so without slack every
     other run looked not yet due and was skipped (measured: alerts up to 2x the interval; bench_latency.py)."""
-    cfg = rt.source_configs.get(name)
-    return timedelta(seconds=min(cfg.interval * 0.1, DUE_SLACK_S) if cfg is not None else 0.0)
+    return timedelta(seconds=min(_interval(rt, name) * 0.1, DUE_SLACK_S))
 
 
 def utcnow() -> datetime:

@@ -55,6 +55,7 @@ class Runtime:
         """Swap sources, rules and recipients in place (hot reload); the database stays."""
         self.config = config
         self.stories.configure(config.dedup.story_threshold, config.dedup.story_window)
+        self.leases.lease_s = config.daemon.lease
         self.matcher = compile_rules(config.rules)
         enabled = [s for s in config.sources if s.enabled]
         self.sources = {s.name: build_source(s) for s in enabled}

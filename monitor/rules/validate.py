@@ -24,6 +24,35 @@ def _unknown_country(key: str, value: str) -> str:
     return f"unknown country {value!r}{tail}"
 
 
+def _first_chars(items: Any) -> set[str] | None:
+    """The characters (lower-cased: rules ignore case) a parsed pattern can start with; None when unknown
+    or when it can match the empty string."""
+    if not items:
+        return None
+    op, arg = items[0]
+    name = str(op)
+    if name == "LITERAL":
+        return {chr(arg).lower()}
+    if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg):
+        return {chr(c).lower() for _, c in arg}
+    if name == "SUBPATTERN":
+        return _first_chars(arg[-1])
+    if name in _REPEATS and arg[0] >= 1:
+        return _first_chars(arg[2])
+    return None
+
+
+def _branches_overlap(branches: Any) -> bool:
+    """Whether two alternatives may start alike: then a repeat around them can backtrack exponentially."""
+    seen: set[str] = set()
+    for branch in branches:
+        first = _first_chars(branch)
+        if first is None or first & seen:
+            return True
+        seen |= first
+    return False
+
+
 def _walk(items: Any, inside_repeat: bool) -> str | None:
     """Why the parsed pattern may backtrack catastrophically, or None. Rejects a repeat (+, *, {m,})
     inside another repeat, the classic (a+)+ shape; single-character repeats are fine."""
@@ -42,6 +71,9 @@ def _walk(items: Any, inside_repeat: bool) -> str | None:
             if problem:
                 return problem
         elif name == "BRANCH":
+            if inside_repeat and _branches_overlap(arg[1]):
+                return "alternatives that can match the same text inside a repeat (like (a|aa)+) can take " \
+                       "exponential time"
             for branch in arg[1]:
                 problem = _walk(branch, inside_repeat)
                 if problem:

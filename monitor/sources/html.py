@@ -89,7 +89,10 @@ def parse_listing(html: str, base_url: str, options: HtmlOptions) -> list[Entry]
         href = link.attributes.get("href") if link is not None else None
         if not href or link is None:
             continue
-        url = urljoin(base_url, href.strip())
+        try:
+            url = urljoin(base_url, href.strip())
+        except ValueError:  # "http://[::1" and the like: one broken link must not fail the whole listing
+            continue
         if url in seen or not url.startswith(("http://", "https://")):
             continue
         seen.add(url)

@@ -134,6 +134,10 @@ async def fetch_article_pages(
     results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     fetched = [r for r in results if isinstance(r, Entry)]
     failures = [r for r in results if isinstance(r, BaseException)]
+    if failures or late:
+        # Forget the listing's validators: otherwise the next poll gets 304 for an unchanged listing and never
+        # retries the pages that failed or were late now (their alerts would wait for the listing to change).
+        state.etag = state.last_modified = None
     if late:
         log.info("%d article pages left for the next poll (out of time), first %s", len(late), late[0])
     if (failures or late) and not fetched:

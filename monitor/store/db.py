@@ -16,9 +16,12 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def async_url(url: str) -> str:
-    """`sqlite:///x.db` -> `sqlite+aiosqlite:///x.db`; `postgresql://` -> `postgresql+asyncpg://`."""
+    """`sqlite:///x.db` -> `sqlite+aiosqlite:///x.db`; `postgresql://`, `postgres://` or a sync PostgreSQL driver
+    (`+psycopg2`, `+psycopg`) -> `postgresql+asyncpg://`: the daemon is async, one driver per backend."""
+    if url.startswith("postgres://"):  # the libpq/Heroku spelling SQLAlchemy does not know
+        url = "postgresql://" + url[len("postgres://"):]
     parsed = make_url(url)
-    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}.get(parsed.drivername)
+    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}.get(parsed.get_backend_name())
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
 
 
