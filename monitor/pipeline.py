@@ -148,6 +148,8 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
 class StoredItem:
     id: int
     story_id: int
+    source: str
+    url: str
 
 
 async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Article],
@@ -181,7 +183,7 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
             source=article.source, url=article.url, title=article.title, published_at=article.published_at,
             fetched_at=now, text=article.text, content_hash=article.content_hash, story_id=story_id,
             version=version).returning(ItemRow.id))).scalar_one()
-        items.append(StoredItem(item_id, story_id))
+        items.append(StoredItem(item_id, story_id, article.source, article.url))
         await rt.stories.remember(session, article, item_id, story_id, now)
     return items
 
@@ -214,10 +216,10 @@ async def _record_matches(session: AsyncSession, rt: Runtime, items: list[Stored
             for (story, rule), m in first_per_story_rule.items()
             for recipient in rt.recipients_for(rule)
         ]
+        for rule in dict.fromkeys(rule for _story, rule in first_per_story_rule):
+            log.info("source=%s item=%d rule=%s recipients=%d url=%s", item.source, item.id, rule,
+                     len(rt.recipients_for(rule)), item.url)
     await enqueue(session, outbox)
-    for rule in dict.fromkeys(rule for _story, rule in first_per_story_rule):
-        log.info("source=%s item=%d rule=%s recipients=%d url=%s", item.source, item.id, rule,
-                 len(rt.recipients_for(rule)), item.url)
     return len(outbox)
 
 
