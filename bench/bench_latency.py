@@ -41,7 +41,7 @@ async def run(samples: int, interval: float, rules: int) -> dict[str, Any]:
         await telegram.start()
     channel = "telegram" if telegram is not None else "console"
     rng = random.Random(7)
-    with Farm(samples, seed=11) as farm:
+    with Farm(samples, seed=11, distinct=True) as farm:
         blocks = [{"name": f"s{i}", "kind": "html", "url": farm.url(i), "item": "article.card", "link": "a",
                    "date": "time", "interval": f"{interval:g}s", "jitter": "0s"} for i in range(samples)]
         # Every corpus article ends with "Выпуск N-...": this rule fires on each, the others are load.

@@ -80,9 +80,10 @@ class Farm:
     """bench.server in a subprocess: `with Farm(sources=1000) as farm: farm.url(i)`."""
 
     def __init__(self, sources: int, *, ports: int | None = None, per_source: int = 5, style: str = "generic",
-                 seed: int = 3) -> None:
+                 seed: int = 3, distinct: bool = False) -> None:
         self.args = ["--sources", str(sources), "--per-source", str(per_source), "--style", style,
-                     "--seed", str(seed)] + (["--ports", str(ports)] if ports else [])
+                     "--seed", str(seed)] + (["--ports", str(ports)] if ports else []) + \
+            (["--distinct"] if distinct else [])
         self.ports: list[int] = []
         self.control = 0
         self.proc: subprocess.Popen[str] | None = None

@@ -73,13 +73,13 @@ def vocabulary() -> tuple[str, ...]:
     return tuple(w for w in (DATA / "words.txt").read_text(encoding="utf-8").split() if w)
 
 
-def _vary(text: str, rng: random.Random, share: float = 0.3) -> str:
+def _vary(text: str, rng: random.Random, share: float = 0.3, *, names: bool = False) -> str:
     """Swap a share of the lower-case words for dictionary words: 224 seed sentences alone would make every
     article a near-duplicate of every other (one vocabulary), which real traffic is not. Capitalized words
     (names, countries) are kept, so rules still fire."""
     words = vocabulary()
-    return " ".join(rng.choice(words) if len(w) > 3 and w.isalpha() and w.islower() and rng.random() < share
-                    else w for w in text.split(" "))
+    return " ".join(rng.choice(words) if len(w) > 3 and w.isalpha() and (names or w.islower())
+                    and rng.random() < share else w for w in text.split(" "))
 
 
 def _title(rng: random.Random) -> str:
@@ -90,18 +90,22 @@ def _title(rng: random.Random) -> str:
     return _vary(" ".join(words[:rng.randint(6, 12)]), rng)
 
 
-def article(i: int, *, seed: int = 1, sources: int = 1000) -> Article:
+def article(i: int, *, seed: int = 1, sources: int = 1000, distinct: bool = False) -> Article:
     """Paragraphs of 2-4 sentences drawn from the whole pool: the text reads like press prose, yet two
     articles rarely share a paragraph (as two unrelated news items do not), so the story index sees the
     candidate rates of real traffic instead of one endless story."""
     rng = random.Random(seed * 1_000_003 + i)
     pool = sentences()
-    body = tuple(_vary(" ".join(rng.sample(pool, rng.randint(2, 4))), rng) for _ in range(rng.randint(3, 6)))
+    headline = _vary(_title(rng), rng, 1.0, names=True) if distinct else _title(rng)
+    # distinct: every word swapped, so that the story index never joins two articles (latency counts alerts)
+    share = 1.0 if distinct else 0.3
+    body = tuple(_vary(" ".join(rng.sample(pool, rng.randint(2, 4))), rng, share, names=distinct)
+                 for _ in range(rng.randint(3, 6)))
     # the last paragraph ends with the article's own number (a shared closing sentence of its own would
     # make every article a near-duplicate of every other in the story index)
     body = (*body[:-1], f"{body[-1]} Выпуск {i}-{seed}-{rng.randrange(10**9)}.")
     published = NOW - timedelta(minutes=rng.randrange(60 * 20))
-    return Article(index=i, source=i % sources, slug=f"news-{i}", title=_title(rng) + f" ({i})",
+    return Article(index=i, source=i % sources, slug=f"news-{i}", title=headline + f" ({i})",
                    published=published, paragraphs=body)
 
 

@@ -27,8 +27,9 @@ from bench import corpus
 
 
 class Farm:
-    def __init__(self, sources: int, per_source: int, style: str, seed: int) -> None:
+    def __init__(self, sources: int, per_source: int, style: str, seed: int, distinct: bool = False) -> None:
         self.sources, self.per_source, self.style, self.seed = sources, per_source, style, seed
+        self.distinct = distinct
         # source -> article indices, newest first; index = source + sources * k keeps every source's own
         self.items: list[list[int]] = [[s + sources * k for k in range(per_source)][::-1] for s in range(sources)]
         self.next_k = [per_source] * sources
@@ -37,7 +38,7 @@ class Farm:
         self.stats: Counter[int] = Counter()
 
     def article(self, index: int) -> corpus.Article:
-        return corpus.article(index, seed=self.seed, sources=self.sources)
+        return corpus.article(index, seed=self.seed, sources=self.sources, distinct=self.distinct)
 
     def page(self, index: int) -> bytes:
         if index not in self.pages:
@@ -134,8 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-source", type=int, default=5)
     parser.add_argument("--style", default="generic", choices=corpus.STYLES)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--distinct", action="store_true", help="articles that are never near-duplicates")
     args = parser.parse_args(argv)
-    farm = Farm(args.sources, args.per_source, args.style, args.seed)
+    farm = Farm(args.sources, args.per_source, args.style, args.seed, args.distinct)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(farm, args.ports or args.sources))
 
