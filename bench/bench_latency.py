@@ -63,6 +63,16 @@ async def run(samples: int, interval: float, rules: int) -> dict[str, Any]:
             deadline = time.perf_counter() + 120
             while time.perf_counter() < deadline and len(daemon.grep("new_items=", "stderr")) < samples:
                 await asyncio.sleep(0.2)
+            # ... and so must the delivery of that backlog (paced at 1 message/s per chat), or the measured
+            # alerts would queue behind it
+            quiet_until = time.perf_counter() + 180
+            seen = -1
+            while time.perf_counter() < quiet_until:
+                count = len(telegram.messages) if telegram is not None else len(daemon.grep("", "stdout"))
+                if count == seen and count > 0:
+                    break
+                seen = count
+                await asyncio.sleep(3)
             t0 = time.perf_counter()
             offsets = sorted((rng.uniform(0, interval), i) for i in range(samples))
             published: dict[int, tuple[float, str]] = {}
