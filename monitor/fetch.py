@@ -76,7 +76,7 @@ class FetchPolicy:
 
     @classmethod
     def from_daemon(cls, daemon: DaemonConfig) -> FetchPolicy:
-        """The [daemon] fetch keys (docs/sources.md, "Fetching policy")."""
+        """The [daemon] fetch keys (README.md, "Fetching policy")."""
         return cls(timeout_s=daemon.fetch_timeout, max_bytes=daemon.max_response, per_host=daemon.host_concurrency,
                    host_gap_s=daemon.host_gap, retries=daemon.fetch_retries)
 
