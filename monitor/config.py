@@ -69,7 +69,7 @@ class DaemonConfig(_Strict):
     drain_timeout: Duration = 30  # SIGTERM: in-flight polls and deliveries get this long to finish
     # how long a claimed (`sending`) outbox row is reserved for its sender; after a crash it is resent then
     delivery_lease: Duration = Field(default=60, gt=0)
-    # Fetching policy (see docs/sources.md): per request timeout, response cap (after decompression), requests
+    # Fetching policy (see README.md): per request timeout, response cap (after decompression), requests
     # in flight per host, minimum gap between two requests to one host (default 1 s, none to loopback),
     # quick retries of timeouts/resets/5xx within one poll.
     fetch_timeout: Duration = 20
@@ -82,7 +82,7 @@ class DaemonConfig(_Strict):
 class DedupConfig(_Strict):
     """Story grouping (stories.py): how alike two texts must be to be one story, and for how long to look back."""
 
-    story_threshold: float = Field(default=0.55, ge=0.05, le=1.0)  # measured: docs/stories.md
+    story_threshold: float = Field(default=0.55, ge=0.05, le=1.0)  # measured: README.md
     story_window: Duration = 3 * 86400
 
 

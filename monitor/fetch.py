@@ -10,7 +10,6 @@ import ipaddress
 import logging
 import re
 import time
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -21,6 +20,7 @@ import httpx
 
 from monitor import USER_AGENT
 from monitor.errors import FetchError
+from monitor.readcap import read_capped
 
 if TYPE_CHECKING:
     from monitor.config import DaemonConfig
@@ -76,7 +76,7 @@ class FetchPolicy:
 
     @classmethod
     def from_daemon(cls, daemon: DaemonConfig) -> FetchPolicy:
-        """The [daemon] fetch keys (docs/sources.md, "Fetching policy")."""
+        """The [daemon] fetch keys (README.md, "Fetching policy")."""
         return cls(timeout_s=daemon.fetch_timeout, max_bytes=daemon.max_response, per_host=daemon.host_concurrency,
                    host_gap_s=daemon.host_gap, retries=daemon.fetch_retries)
 
@@ -280,43 +280,6 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__} fetching {url}: {exc}") from exc
         return response.status_code, {k.lower(): v for k, v in response.headers.items()}, body
-
-
-async def read_capped(response: httpx.Response, limit: int, url: str) -> bytes:
-    """The body, decompressed, never more than `limit` bytes held. gzip/deflate are inflated here with
-    zlib's max_length rather than by httpx: httpx inflates each network chunk whole, so a 1 MB gzip bomb
-    briefly took 150 MB before the cap could see it; here no call yields more than the budget left."""
-    chunks: list[bytes] = []
-    size = 0
-
-    def take(data: bytes) -> None:
-        nonlocal size
-        size += len(data)
-        if size > limit:
-            raise FetchError(f"response too large (over {limit} bytes) from {url}", transient=False,
-                             retryable=False)
-        chunks.append(data)
-
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        async for chunk in response.aiter_bytes():  # identity, or a coding we never ask for
-            take(chunk)
-        return b"".join(chunks)
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16 if "gzip" in encoding else zlib.MAX_WBITS)
-    first = True
-    try:
-        async for raw in response.aiter_raw():
-            if first and encoding == "deflate" and raw[:1] and raw[0] & 0x0F != 8:
-                inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # "deflate" sent raw, without the zlib header
-            first = False
-            data = inflater.decompress(raw, limit + 1 - size)
-            take(data)
-            while inflater.unconsumed_tail:
-                take(inflater.decompress(inflater.unconsumed_tail, limit + 1 - size))
-    except zlib.error as exc:
-        raise FetchError(f"undecodable {encoding} body from {url}: {exc}", transient=False,
-                         retryable=False) from exc
-    return b"".join(chunks)
 
 
 def _check_scheme(url: str) -> None:

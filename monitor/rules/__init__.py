@@ -6,7 +6,7 @@ Interface used by the rest of the daemon (keep it stable):
     Matcher.rule_names -> tuple[str, ...]
     validate_rules(specs) -> list[(rule index, key, message)]   # used by `monitor check`
     explain(spec_or_matcher, rule_name, text) -> list[str]       # used by `monitor explain`
-See docs/rules.md for what each rule key matches.
+See README.md for what each rule key matches.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ PRIMARY_KEYS = ("country", "person", "ambassador", "keyword", "regex")
 
 
 class RuleSpec(BaseModel):
-    """One [[rules]] table. What each key matches: docs/rules.md. Primary keys (country, person,
+    """One [[rules]] table. What each key matches: README.md. Primary keys (country, person,
     ambassador, keyword, regex) are ANDed within one paragraph; validate_rules() checks what the schema
     cannot (unknown countries, conflicting keys, unsafe regexes)."""
 

@@ -1,6 +1,6 @@
 """Named source settings. Selectors are data so that a user can mend a preset in TOML without a release:
 every key below can be overridden in the source's [[sources]] block (URLs included, which is how the tests
-point a preset at a local server). See docs/sources.md."""
+point a preset at a local server). See README.md."""
 
 from __future__ import annotations
 
