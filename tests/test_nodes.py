@@ -134,16 +134,17 @@ def test_three_nodes_share_sources_and_alert_once(tmp_path: Path, database: str)
         # every alert exactly once across all nodes
         for title in feeds.titles:
             assert out.count(title) == 1, title
-        # each source polled by one node at a time: polls of a source never closer than its interval ...
+        # each source polled by one node at a time: polls of a source never closer than its interval (less the
+        # due slack of pipeline._due_slack: a source may be polled up to 10% of its interval early) ...
         for s in FAST:
             gaps = [b - a for a, b in itertools.pairwise(feeds.hits(s))]
-            assert len(gaps) >= 5 and min(gaps) >= INTERVAL_S - 0.05, (s, gaps)
+            assert len(gaps) >= 5 and min(gaps) >= INTERVAL_S * 0.9 - 0.05, (s, gaps)
             # ... and on schedule (a generous bound: a source the killed node held waits for its lease)
             assert max(gaps) <= LEASE_S + 2 * INTERVAL_S + 2, (s, gaps)
         # ... and a slow poll (longer than the lease) kept its lease: the next one starts after it ended
         before_kill = [t for t in feeds.hits("slow") if t <= killed_at]
         slow_gaps = [b - a for a, b in itertools.pairwise(before_kill)]
-        assert slow_gaps and min(slow_gaps) >= SLOW_S + INTERVAL_S - 0.05, slow_gaps
+        assert slow_gaps and min(slow_gaps) >= SLOW_S - 0.05, slow_gaps  # next_poll_at counts from the start
         # the dead node's source was taken over only once its lease ran out (hits are on the monotonic clock)
         assert takeover >= lease_until_mono - 0.05
         # work was shared: more than one node polled
