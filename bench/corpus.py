@@ -2,7 +2,7 @@
 watch rules by the thousand.
 
 Article `i` depends only on (seed, i), so 5,000 or 100,000 articles can be produced lazily in any order. The
-text comes from real Russian press paragraphs copied into bench/data (never from ../shared at run time); each
+text comes from real Russian press paragraphs copied into bench/data (never from the seeds outside the repository); each
 article's last paragraph ends with its own number, so that no two share a content hash.
 """
 
