@@ -7,10 +7,11 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from monitor.models import Alert
-from monitor.store.tables import ItemRow, MatchRow, OutboxRow, RecipientRow, SourceRow
+from monitor.store.queries import outbox_counts
+from monitor.store.tables import ItemRow, MatchRow, RecipientRow, SourceRow
 
 if TYPE_CHECKING:
     from monitor.bot import TelegramBot
@@ -66,8 +67,7 @@ class StoreBotBackend:
     async def status(self) -> str:
         async with self.rt.sessions() as session:
             sources = list(await session.scalars(select(SourceRow).where(SourceRow.name.in_(self.rt.sources))))
-            backlog = dict((await session.execute(
-                select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all())
+            backlog = await outbox_counts(session)
         failing = [s for s in sources if s.consecutive_failures]
         lines = [f"Источников: {len(self.rt.sources)}, с ошибками: {len(failing)}"]
         lines += [f"  {s.name}: ошибка ×{s.consecutive_failures}: {(s.last_error or '')[:120]}" for s in failing]

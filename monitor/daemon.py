@@ -150,7 +150,7 @@ class Daemon:
                                max_instances=1, coalesce=True)
         for r in self.config.recipients:
             if r.schedule != "immediate":
-                trigger = CronTrigger.from_crontab(r.schedule, timezone=timezone_of(self.rt, r))
+                trigger = CronTrigger.from_crontab(r.schedule, timezone=timezone_of(self.config, r))
                 self.scheduler.add_job(self.deliver, trigger, args=[r.name], id=f"digest:{r.name}",
                                        max_instances=1, coalesce=True, misfire_grace_time=3600)
         self.scheduler.add_job(self.watch_config, IntervalTrigger(seconds=CONFIG_WATCH_S), id="watch",

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select, update
 
 from monitor.channels import Channel
-from monitor.config import RecipientConfig
+from monitor.config import Config, RecipientConfig
 from monitor.errors import DeliveryError
 from monitor.models import Alert, Digest
 from monitor.runtime import Runtime
@@ -46,8 +46,8 @@ def in_quiet_hours(spec: str | None, tz: str, now: datetime) -> bool:
     return start <= local < end if start <= end else (local >= start or local < end)
 
 
-def timezone_of(rt: Runtime, recipient: RecipientConfig) -> str:
-    return recipient.timezone or rt.config.daemon.timezone
+def timezone_of(config: Config, recipient: RecipientConfig) -> str:
+    return recipient.timezone or config.daemon.timezone
 
 
 def digest_key(recipient: str, ids: list[int]) -> str:
@@ -58,7 +58,7 @@ async def deliver_due(rt: Runtime, channel: Channel, recipient: RecipientConfig,
                       scheduled: bool = False, preview: bool = False) -> DeliveryResult | Digest:
     """Send what is due for one recipient. With preview, return the Digest and change nothing."""
     now = rt.clock()
-    tz = timezone_of(rt, recipient)
+    tz = timezone_of(rt.config, recipient)
     async with rt.sessions() as session:
         state = await session.get(RecipientRow, recipient.name)
         if not preview:

@@ -3,14 +3,13 @@ database at scrape time (so every node of a cluster reports the shared outbox an
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from monitor.events import Events
 from monitor.runtime import Runtime
-from monitor.store.tables import OutboxRow, SourceRow
+from monitor.store.queries import oldest_pending, outbox_counts
+from monitor.store.tables import SourceRow
 
 OUTBOX_STATUSES = ("pending", "sending", "delivered", "failed")
 
@@ -72,10 +71,8 @@ class Metrics(Events):
         self.heartbeat.set(heartbeat_age_s)
         now = rt.clock()
         async with rt.sessions() as session:
-            counts = dict((await session.execute(
-                select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).tuples().all())
-            oldest: datetime | None = await session.scalar(
-                select(func.min(OutboxRow.created_at)).where(OutboxRow.status.in_(("pending", "sending"))))
+            counts = await outbox_counts(session)
+            oldest = await oldest_pending(session)
             rows = {row.name: row for row in await session.scalars(select(SourceRow))}
         for status in {*OUTBOX_STATUSES, *counts}:
             self.outbox.labels(status).set(counts.get(status, 0))

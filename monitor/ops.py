@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from monitor.channels import build_channel
 from monitor.channels.console import ConsoleChannel
 from monitor.config import Config
-from monitor.digest import DeliveryResult, deliver_due
+from monitor.digest import DeliveryResult, deliver_due, timezone_of
 from monitor.errors import ConfigError, DeliveryError
 from monitor.models import Alert, Digest
 from monitor.pipeline import run_source
 from monitor.rules import compile_rules
 from monitor.runtime import build_runtime
-from monitor.store.queries import enqueue
+from monitor.store.queries import enqueue, oldest_pending, outbox_counts
 from monitor.store.tables import ItemRow, MatchRow, OutboxRow, SourceRow
 
 STALE_AFTER = timedelta(days=2)  # a source that used to list items and lists none for this long is flagged
@@ -70,12 +70,10 @@ async def print_status(config: Config, *, clock: Callable[[], datetime] | None =
             recent = dict((await session.execute(
                 select(ItemRow.source, func.count()).where(ItemRow.fetched_at >= now - timedelta(hours=24))
                 .group_by(ItemRow.source))).all())
-            backlog = dict((await session.execute(
-                select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all())
+            backlog = await outbox_counts(session)
             failed = list(await session.scalars(
                 select(OutboxRow).where(OutboxRow.status == "failed").order_by(OutboxRow.id.desc()).limit(10)))
-            oldest = await session.scalar(
-                select(func.min(OutboxRow.created_at)).where(OutboxRow.status.in_(("pending", "sending"))))
+            oldest = await oldest_pending(session)
         print("Источники / sources")
         for name in rt.sources:
             row = rows.get(name)
@@ -128,7 +126,7 @@ async def test_channel(config: Config, recipient_name: str) -> int:
     alert = Alert(outbox_ids=(), story_id=0, item_id=0, title="Проверка канала monitor", url="https://example.org/",
                   source="monitor", published_at=None, rules=("test",),
                   snippet="Это тестовое сообщение: канал работает.", spans=((4, 13),))
-    digest = Digest(recipient_name, (alert,), timezone_of_config(config, recipient_name), key="test-channel")
+    digest = Digest(recipient_name, (alert,), timezone_of(config, recipient), key="test-channel")
     try:
         await build_channel(recipient, config).send(digest)
     except DeliveryError as exc:
@@ -137,9 +135,6 @@ async def test_channel(config: Config, recipient_name: str) -> int:
     print(f"{recipient_name}: test message sent")
     return 0
 
-
-def timezone_of_config(config: Config, recipient_name: str) -> str:
-    return config.recipient(recipient_name).timezone or config.daemon.timezone
 
 
 async def backfill(config: Config, rule_name: str, since_s: float) -> int:
