@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -26,3 +28,46 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert differences == []
+
+
+async def test_upgrade_rekeys_the_story_window(database_url: str) -> None:
+    """0102 replaces band keys of the earlier hashing: an item of the last three days is a candidate again
+    (its new keys), an older one keeps none."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert, select
+
+    from monitor.signatures import unit_bands, units
+    from monitor.store.db import MIGRATIONS, async_url
+    from monitor.store.tables import ItemRow, StoryBandRow, StoryRow
+
+    def upgrade_to(revision: str) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["database_url"] = async_url(database_url)
+        command.upgrade(cfg, revision)
+
+    await asyncio.to_thread(upgrade_to, "0101_stories")
+    title = "Посол Казахстана встретился с госсекретарем Словении"
+    text = ("Посол Казахстана в Словении Алтай Абибуллаев провел встречу с государственным секретарем МИД "
+            "Словении Невой Грашич в Любляне.\nСтороны обсудили подготовку визита и сотрудничество в сфере "
+            "энергетики, транспорта и логистики, а также туризма и образования.")
+    now = datetime.now(UTC)
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            story = (await conn.execute(insert(StoryRow).values(created_at=now, title=title)
+                                        .returning(StoryRow.id))).scalar_one()
+            for n, age in ((1, timedelta(hours=5)), (2, timedelta(days=10))):
+                await conn.execute(insert(ItemRow).values(
+                    id=n, source="mfa", url=f"http://x/{n}", title=title, fetched_at=now - age, text=text,
+                    content_hash=f"h{n}", story_id=story, version=1))
+                await conn.execute(insert(StoryBandRow), [{"band": n * 100 + i, "item_id": n} for i in range(3)])
+        await upgrade(database_url)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(StoryBandRow.item_id, StoryBandRow.band))).all()
+    finally:
+        await engine.dispose()
+    expected = {b for u in units(title, tuple(text.split("\n"))) for b in unit_bands(u)}
+    assert expected and {band for item, band in rows if item == 1} == expected
+    assert not [band for item, band in rows if item == 2]

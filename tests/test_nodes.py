@@ -135,10 +135,11 @@ def test_three_nodes_share_sources_and_alert_once(tmp_path: Path, database: str)
         for title in feeds.titles:
             assert out.count(title) == 1, title
         # each source polled by one node at a time: polls of a source never closer than its interval (less the
-        # due slack of pipeline._due_slack: a source may be polled up to 10% of its interval early) ...
+        # due slack of pipeline._due_slack: a source may be polled up to 10% of its interval early, and the time
+        # from a poll's start to its request reaching the server varies: 0.056 s more once under load) ...
         for s in FAST:
             gaps = [b - a for a, b in itertools.pairwise(feeds.hits(s))]
-            assert len(gaps) >= 5 and min(gaps) >= INTERVAL_S * 0.9 - 0.05, (s, gaps)
+            assert len(gaps) >= 5 and min(gaps) >= INTERVAL_S * 0.9 - 0.25, (s, gaps)
             # ... and on schedule (a generous bound: a source the killed node held waits for its lease)
             assert max(gaps) <= LEASE_S + 2 * INTERVAL_S + 2, (s, gaps)
         # ... and a slow poll (longer than the lease) kept its lease: the next one starts after it ended

@@ -13,7 +13,7 @@ import pytest
 from bench.eval_stories import corpus, evaluate
 from monitor.config import parse_config
 from monitor.errors import ConfigError
-from monitor.signatures import WHOLE, features, overlap, units
+from monitor.signatures import WHOLE, code, features, overlap, units
 from monitor.stories import DEFAULT_THRESHOLD, Candidate, decide
 
 
@@ -37,7 +37,8 @@ def test_rewrite_shares_lemmas_not_forms() -> None:
     a = features("Посол провел встречу с госсекретарем Словении Невой Грашич")
     b = features("Послы провели встречи с госсекретарями Словении, Нева Грашич")
     assert overlap(a, b) >= 0.8
-    assert "kazakhstan" not in features("Астана. 5 марта. KAZAKHSTAN TODAY - Посол")
+    dateline = features("Астана. 5 марта. KAZAKHSTAN TODAY - Посол")
+    assert code("kazakhstan") not in dateline and code("посол") in dateline
 
 
 def test_digest_joins_per_paragraph_not_as_a_whole() -> None:
