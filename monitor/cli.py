@@ -35,9 +35,27 @@ async def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """glibc gives each thread that allocates its own malloc arena (up to 8 per core), and freed memory stays
+    in the arena it came from: with an aiosqlite thread per pooled connection, the daemon's peak RSS was
+    ~30 MB higher (bench_memory). Same effect as MALLOC_ARENA_MAX=2; an explicit MALLOC_ARENA_MAX wins.
+    False where there is no glibc (musl, macOS): nothing to limit there."""
+    if "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_arena_max = -8  # from glibc's malloc.h
+    return bool(libc.mallopt(m_arena_max, arenas))
+
+
 async def cmd_run(args: argparse.Namespace) -> int:
     from monitor.daemon import Daemon
 
+    limit_malloc_arenas()  # before the daemon starts any thread
     return await Daemon(_config_path(args), _load(args)).run()
 
 

@@ -150,6 +150,7 @@ class StoredItem:
     story_id: int
     source: str
     url: str
+    paragraph_story: dict[int, int]  # paragraph -> story, for paragraphs of another story than the item's
 
 
 async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Article],
@@ -183,8 +184,8 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
             source=article.source, url=article.url, title=article.title, published_at=article.published_at,
             fetched_at=now, text=article.text, content_hash=article.content_hash, story_id=story_id,
             version=version).returning(ItemRow.id))).scalar_one()
-        items.append(StoredItem(item_id, story_id, article.source, article.url))
-        await rt.stories.remember(session, article, item_id, story_id, now)
+        links = await rt.stories.remember(session, article, item_id, story_id, now)
+        items.append(StoredItem(item_id, story_id, article.source, article.url, links))
     return items
 
 
@@ -204,7 +205,7 @@ async def _record_matches(session: AsyncSession, rt: Runtime, items: list[Stored
         if not ok or not matches:
             continue
         # A match belongs to the story of its paragraph: the Slovenia paragraph of a digest is the Slovenia story.
-        linked = await rt.stories.paragraph_stories(session, item.id)
+        linked = item.paragraph_story
         first_per_story_rule: dict[tuple[int | None, str], Match] = {}
         for m in matches:
             story = linked.get(m.paragraph, item.story_id) if m.paragraph is not None else item.story_id

@@ -35,6 +35,7 @@ from monitor.store.tables import ItemRow, ParagraphStoryRow, StoryBandRow
 
 DEFAULT_THRESHOLD = 0.55
 DEFAULT_WINDOW_S = 3 * 86400.0
+FIRST_ID_TTL_S = 60.0
 MAX_CANDIDATES = 20  # earlier items verified per new item, the ones sharing most bands first
 UNITS_CACHE = 4096  # stored items whose units are kept (~4 KB each as code arrays; see signatures.py)
 LOCAL_MARGIN = 0.1  # a paragraph scoring within this of the whole item carries the story on its own
@@ -167,10 +168,23 @@ class StoryIndex:
         # find() works out the whole plan; remember() stores it. Keyed by content hash, since polls of
         # several sources interleave on the event loop.
         self._pending: dict[str, tuple[set[int], Plan]] = {}
-        self._units: OrderedDict[int, list[Unit]] = OrderedDict()
+        self._known: OrderedDict[int, tuple[list[Unit], dict[int, int]]] = OrderedDict()  # see _load
+        self._first: tuple[datetime, int] | None = None  # (window start, its first item id), see _window_start
 
     def configure(self, threshold: float, window_s: float) -> None:
         self.threshold, self.window_s = threshold, window_s
+        self._first = None
+
+    async def _window_start(self, session: AsyncSession, now: datetime) -> int | None:
+        """The first item id of the window, looked up once a minute, not per new item: a window up to a
+        minute longer costs nothing, a query per item 0.2 ms."""
+        since = now - timedelta(seconds=self.window_s)
+        if self._first is not None and abs((since - self._first[0]).total_seconds()) < FIRST_ID_TTL_S:
+            return self._first[1]
+        first = await _first_id_since(session, since)
+        if first is not None:
+            self._first = (since, first)
+        return first
 
     async def find(self, session: AsyncSession, article: Article, now: datetime | None = None) -> int | None:
         """The id of an earlier story that says the same as the whole article, or None."""
@@ -179,8 +193,9 @@ class StoryIndex:
         return plan.story_id
 
     async def remember(self, session: AsyncSession, article: Article, item_id: int, story_id: int,
-                       now: datetime | None = None) -> None:
-        """Index the stored item so later items can find it; keep its paragraphs' links to other stories."""
+                       now: datetime | None = None) -> dict[int, int]:
+        """Index the stored item so later items can find it; keep its paragraphs' links to other stories.
+        Returns those links (paragraph -> story, where not the item's story)."""
         pending = self._pending.pop(article.content_hash, None)
         if pending is None:  # a new version of a known URL: find() was not asked, links are still wanted
             pending = await self._plan(session, article, now)
@@ -188,16 +203,11 @@ class StoryIndex:
         if bands:
             await session.execute(insert_ignore(session, StoryBandRow.__table__),
                                   [{"band": b, "item_id": item_id} for b in bands])
-        links = [{"item_id": item_id, "paragraph": p, "story_id": s}
-                 for p, s in sorted(plan.paragraphs.items()) if s != story_id]
+        links = {p: s for p, s in sorted(plan.paragraphs.items()) if s != story_id}
         if links:
-            await session.execute(insert_ignore(session, ParagraphStoryRow.__table__), links)
-
-    async def paragraph_stories(self, session: AsyncSession, item_id: int) -> dict[int, int]:
-        """paragraph -> story for the item's paragraphs that belong to another story than the item."""
-        rows = await session.execute(select(ParagraphStoryRow.paragraph, ParagraphStoryRow.story_id)
-                                     .where(ParagraphStoryRow.item_id == item_id))
-        return {p: s for p, s in rows}
+            await session.execute(insert_ignore(session, ParagraphStoryRow.__table__),
+                                  [{"item_id": item_id, "paragraph": p, "story_id": s} for p, s in links.items()])
+        return links
 
     async def _plan(self, session: AsyncSession, article: Article,
                     now: datetime | None) -> tuple[set[int], Plan]:
@@ -205,8 +215,7 @@ class StoryIndex:
         bands = {b for u in new for b in unit_bands(u)}
         if not bands:
             return bands, Plan(None, {})
-        since = (now or datetime.now(UTC)) - timedelta(seconds=self.window_s)
-        first_id = await _first_id_since(session, since)
+        first_id = await self._window_start(session, now or datetime.now(UTC))
         if first_id is None:
             return bands, Plan(None, {})
         hits = func.count().label("hits")
@@ -218,33 +227,36 @@ class StoryIndex:
         if not found:
             return bands, Plan(None, {})
         ids = [item_id for item_id, _ in found]
-        rows = list(await session.execute(
-            select(ItemRow.id, ItemRow.story_id, ItemRow.title, ItemRow.text).where(ItemRow.id.in_(ids))
-        ))
+        known = {i: self._known[i] for i in ids if i in self._known}  # before any await: others may evict
+        for i in known:
+            self._known.move_to_end(i)
+        # the story of every candidate, always read: a story may be gone (retention) while an item is cached
+        stories = {item_id: story for item_id, story in await session.execute(
+            select(ItemRow.id, ItemRow.story_id).where(ItemRow.id.in_(ids))) if story is not None}
+        missing = [i for i in ids if i in stories and i not in known]
+        if missing:
+            known |= await self._load(session, missing)
+        candidates = [Candidate(i, stories[i], *known[i]) for i in ids if i in stories and i in known]
+        return bands, decide(new, candidates, self.threshold)
+
+    async def _load(self, session: AsyncSession, ids: list[int]) -> dict[int, tuple[list[Unit], dict[int, int]]]:
+        """Units and paragraph links of stored items, cached (neither changes once stored: a new version is a
+        new item). The items of the window come up as candidates again and again."""
         links: dict[int, dict[int, int]] = {}
         for item_id, paragraph, story in await session.execute(
             select(ParagraphStoryRow.item_id, ParagraphStoryRow.paragraph, ParagraphStoryRow.story_id)
             .where(ParagraphStoryRow.item_id.in_(ids))
         ):
             links.setdefault(item_id, {})[paragraph] = story
-        candidates = [
-            Candidate(item_id, story_id, self._units_of(item_id, title, text), links.get(item_id, {}))
-            for item_id, story_id, title, text in rows if story_id is not None
-        ]
-        return bands, decide(new, candidates, self.threshold)
-
-    def _units_of(self, item_id: int, title: str, text: str) -> list[Unit]:
-        """Units of a stored item (its text never changes: a new version is a new item), cached: the items
-        of the window come up as candidates again and again."""
-        cached = self._units.get(item_id)
-        if cached is None:
-            cached = units(title, tuple(text.split("\n")), bands=False)
-            self._units[item_id] = cached
-            if len(self._units) > UNITS_CACHE:
-                self._units.popitem(last=False)
-        else:
-            self._units.move_to_end(item_id)
-        return cached
+        loaded = {}
+        for item_id, title, text in await session.execute(
+            select(ItemRow.id, ItemRow.title, ItemRow.text).where(ItemRow.id.in_(ids))
+        ):
+            loaded[item_id] = self._known[item_id] = (units(title, tuple(text.split("\n")), bands=False),
+                                                      links.get(item_id, {}))
+        while len(self._known) > UNITS_CACHE:
+            self._known.popitem(last=False)
+        return loaded
 
     async def prune_bands(self, session: AsyncSession, now: datetime, batch: int) -> int:
         """Delete up to `batch` band rows of items older than the window (they are never candidates)."""

@@ -135,3 +135,14 @@ def test_demo_prints_alerts_offline() -> None:
     assert "▶ В Джидде обсудили подготовку визита Контактной группы ОИС" in result.stdout
     second_round = result.stdout.split("--- second poll")[1]
     assert "▶ " not in second_round
+
+
+def test_malloc_arenas_limited_unless_the_user_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+
+    from monitor.cli import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # the user's MALLOC_ARENA_MAX stands
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")

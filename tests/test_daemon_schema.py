@@ -71,3 +71,16 @@ async def test_upgrade_rekeys_the_story_window(database_url: str) -> None:
     expected = {b for u in units(title, tuple(text.split("\n"))) for b in unit_bands(u)}
     assert expected and {band for item, band in rows if item == 1} == expected
     assert not [band for item, band in rows if item == 2]
+
+
+async def test_head_constant_is_the_newest_revision(tmp_path: Any) -> None:
+    """db.HEAD lets a start-up skip Alembic when nothing is to migrate: it must name the newest revision."""
+    from alembic.script import ScriptDirectory
+
+    from monitor.store.db import HEAD, MIGRATIONS, current_revision
+
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    assert await current_revision(url) is None
+    await upgrade(url)
+    assert await current_revision(url) == HEAD
