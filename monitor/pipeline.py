@@ -59,7 +59,7 @@ async def _run_source(rt: Runtime, name: str, *, force: bool) -> PollResult:
     if source is None:  # removed by a reload after its job was already dispatched
         return PollResult(name, ok=True, skipped=True)
     now = rt.clock()
-    async with rt.sessions() as session, session.begin():
+    async with rt.poll_writes, rt.sessions() as session, session.begin():
         row = await source_row(session, name)
         due_by = now + _due_slack(rt, name)
         if not force and row.next_poll_at is not None and row.next_poll_at > due_by:
@@ -108,7 +108,8 @@ async def _store(rt: Runtime, name: str, state: SourceState, articles: list[Arti
             seen = await known_hashes(session, (a.content_hash for a in articles))
         matched = {a.content_hash: rt.matcher.match(a.title, a.paragraphs, name)
                    for a in articles if a.content_hash not in seen}
-    async with rt.sessions() as session, session.begin():
+        rt.stories.prepare([a for a in articles if a.content_hash in matched])
+    async with rt.poll_writes, rt.sessions() as session, session.begin():
         row = await source_row(session, name)
         seen = await known_hashes(session, matched)  # again: another poll may have stored some meanwhile
         fresh = [a for a in articles if a.content_hash in matched and a.content_hash not in seen]
@@ -227,7 +228,7 @@ async def _record_matches(session: AsyncSession, rt: Runtime, items: list[Stored
 async def _record_failure(rt: Runtime, name: str, message: str, retry_after_s: float | None) -> PollResult:
     now = rt.clock()
     interval = _interval(rt, name)
-    async with rt.sessions() as session, session.begin():
+    async with rt.poll_writes, rt.sessions() as session, session.begin():
         row = await source_row(session, name)
         row.consecutive_failures += 1
         backoff = min(rt.config.daemon.max_backoff, interval * 2 ** min(row.consecutive_failures - 1, 20))
