@@ -17,6 +17,7 @@ from monitor.events import Events
 from monitor.fetch import Fetcher, FetchPolicy
 from monitor.leases import Leases
 from monitor.rules import Matcher, compile_rules
+from monitor.rules.morph import release_compile_caches
 from monitor.sources import Source, build_source
 from monitor.store.db import is_sqlite, make_engine, sessionmaker
 from monitor.store.queries import insert_ignore
@@ -63,6 +64,7 @@ class Runtime:
         self.stories.configure(config.dedup.story_threshold, config.dedup.story_window)
         self.leases.lease_s = config.daemon.lease
         self.matcher = compile_rules(config.rules)
+        release_compile_caches()
         enabled = [s for s in config.sources if s.enabled]
         self.sources = {s.name: build_source(s) for s in enabled}
         self.source_configs = {s.name: s for s in enabled}
