@@ -16,7 +16,7 @@ from monitor.config import Config, SourceConfig
 from monitor.events import Events
 from monitor.fetch import Fetcher, FetchPolicy
 from monitor.leases import Leases
-from monitor.rules import Matcher, compile_rules
+from monitor.rules import Matcher, compile_rules, formstore
 from monitor.rules.morph import release_compile_caches
 from monitor.sources import Source, build_source
 from monitor.store.db import is_sqlite, make_engine, sessionmaker
@@ -103,6 +103,7 @@ async def build_runtime(config: Config, *, fetcher: Fetcher | None = None,
     )
     if config.daemon.node_id:
         runtime.leases.node_id = config.daemon.node_id
-    runtime.apply_config(config)
+    async with formstore.recording(runtime.sessions):  # the forms the last start worked out
+        runtime.apply_config(config)
     await runtime.sync_rows()
     return runtime

@@ -13,6 +13,8 @@ from typing import Any
 
 import pymorphy3
 
+from monitor.rules import formstore
+
 # Letters are whatever Unicode calls letters (covers Kazakh ә і ң ғ ү ұ қ ө һ and Latin) plus digits;
 # a hyphen (ASCII or U+2010/U+2011) between two letters joins a compound.
 WORD = r"[^\W_]+"
@@ -110,6 +112,15 @@ def is_common_word(word: str) -> bool:
 def word_forms(word: str, prefer: str | None = None) -> frozenset[str]:
     """Every inflected form of one word, normalized. `prefer` picks a parse carrying that grammeme
     (e.g. 'Geox' for a country name) when pymorphy3 offers several."""
+    key = f"w\x1f{word}\x1f{prefer or ''}"
+    found = formstore.lookup(key)
+    if found is None:
+        found = _word_forms(word, prefer)
+        formstore.record(key, found)
+    return found
+
+
+def _word_forms(word: str, prefer: str | None) -> frozenset[str]:
     if "-" in word:  # a compound: inflect its last part, keep the rest ('Коста-Рика' → 'коста-рики')
         head, _, last = word.rpartition("-")
         return frozenset(f"{norm(head)}-{form}" for form in word_forms(last, prefer)) | {norm(word)}
@@ -160,6 +171,15 @@ def phrase_forms(phrase: str) -> frozenset[str]:
     """All case/number forms of a phrase, normalized, words joined by one space. Adjectives before the
     head noun agree with it; words after it stay as they are ('Республика Словения' → 'республики
     словения'), except nouns coordinated by 'и' ('Босния и Герцеговина' → 'боснии и герцеговины')."""
+    key = f"p\x1f{phrase}"
+    found = formstore.lookup(key)
+    if found is None:
+        found = _phrase_forms(phrase)
+        formstore.record(key, found)
+    return found
+
+
+def _phrase_forms(phrase: str) -> frozenset[str]:
     words = phrase.split()
     if len(words) == 1:
         return word_forms(words[0], "Geox")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-HEAD = "0102_band_codes"  # the newest revision in migrations/versions; tests/test_daemon_schema.py keeps them in step
+HEAD = "0103_morph_forms"  # the newest revision in migrations/versions; tests/test_daemon_schema.py keeps them in step
 
 
 def async_url(url: str) -> str:

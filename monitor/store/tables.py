@@ -152,3 +152,11 @@ class ParagraphStoryRow(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     paragraph: Mapped[int] = mapped_column(Integer, primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+
+
+class MorphFormsRow(Base):
+    """Inflected forms of the rules' words, one JSON object per morphology version (rules/formstore.py)."""
+
+    __tablename__ = "morph_forms"
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    forms: Mapped[str] = mapped_column(Text)
