@@ -58,6 +58,9 @@ class Candidate:
         return self.story_id if index == WHOLE else self.paragraph_story.get(index, self.story_id)
 
 
+Known = tuple[list[Unit], dict[int, int], str]  # a stored item's units, paragraph links, content hash
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     story_id: int | None  # the item's story; None: a new one
@@ -169,7 +172,7 @@ class StoryIndex:
         # find() works out the whole plan; remember() stores it. Keyed by content hash, since polls of
         # several sources interleave on the event loop.
         self._pending: dict[str, tuple[set[int], Plan]] = {}
-        self._known: OrderedDict[int, tuple[list[Unit], dict[int, int]]] = OrderedDict()  # see _load
+        self._known: OrderedDict[int, Known] = OrderedDict()  # see _load
         self._prepared: dict[str, tuple[list[Unit], set[int]]] = {}  # content hash -> units, bands; see prepare
         self._first: tuple[datetime, int] | None = None  # (window start, its first item id), see _window_start
 
@@ -244,16 +247,19 @@ class StoryIndex:
         known = {i: self._known[i] for i in ids if i in self._known}  # before any await: others may evict
         for i in known:
             self._known.move_to_end(i)
-        # the story of every candidate, always read: a story may be gone (retention) while an item is cached
-        stories = {item_id: story for item_id, story in await session.execute(
-            select(ItemRow.id, ItemRow.story_id).where(ItemRow.id.in_(ids))) if story is not None}
-        missing = [i for i in ids if i in stories and i not in known]
+        # The story of every candidate, always read: a story may be gone (retention) while an item is cached.
+        # The content hash too: after a rolled-back poll SQLite gives its ids to other items.
+        rows = list(await session.execute(select(ItemRow.id, ItemRow.story_id, ItemRow.content_hash)
+                                          .where(ItemRow.id.in_(ids))))
+        stories = {item_id: story for item_id, story, _ in rows if story is not None}
+        stale = {item_id for item_id, _, digest in rows if item_id in known and known[item_id][2] != digest}
+        missing = [i for i in ids if i in stories and (i not in known or i in stale)]
         if missing:
             known |= await self._load(session, missing)
-        candidates = [Candidate(i, stories[i], *known[i]) for i in ids if i in stories and i in known]
+        candidates = [Candidate(i, stories[i], *known[i][:2]) for i in ids if i in stories and i in known]
         return bands, decide(new, candidates, self.threshold)
 
-    async def _load(self, session: AsyncSession, ids: list[int]) -> dict[int, tuple[list[Unit], dict[int, int]]]:
+    async def _load(self, session: AsyncSession, ids: list[int]) -> dict[int, Known]:
         """Units and paragraph links of stored items, cached (neither changes once stored: a new version is a
         new item). The items of the window come up as candidates again and again."""
         links: dict[int, dict[int, int]] = {}
@@ -263,11 +269,11 @@ class StoryIndex:
         ):
             links.setdefault(item_id, {})[paragraph] = story
         loaded = {}
-        for item_id, title, text in await session.execute(
-            select(ItemRow.id, ItemRow.title, ItemRow.text).where(ItemRow.id.in_(ids))
+        for item_id, title, text, digest in await session.execute(
+            select(ItemRow.id, ItemRow.title, ItemRow.text, ItemRow.content_hash).where(ItemRow.id.in_(ids))
         ):
             loaded[item_id] = self._known[item_id] = (units(title, tuple(text.split("\n")), bands=False),
-                                                      links.get(item_id, {}))
+                                                      links.get(item_id, {}), digest)
         while len(self._known) > UNITS_CACHE:
             self._known.popitem(last=False)
         return loaded
