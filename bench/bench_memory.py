@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import corpus
 from bench.common import ROOT, DaemonProcess, Farm, daemon_config, emit, monitor_cmd, monitor_env, out_dir, vm_hwm_mb
+from monitor.store.db import HEAD
 
 TARGET_MB = 250.0
 BATCH = 50_000
@@ -63,14 +64,6 @@ def build_items_db(path: Path, items: int, sources: int) -> float:
     return time.perf_counter() - start
 
 
-def _head() -> str:
-    from alembic.script import ScriptDirectory
-
-    from monitor.store.db import MIGRATIONS
-
-    return str(ScriptDirectory(str(MIGRATIONS)).get_current_head())
-
-
 def _count(db: Path, sql: str) -> int:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
@@ -96,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     items = 100_000 if args.quick else args.items
     sources = 200 if args.quick else args.sources
     work = out_dir("memory")
-    cached = work / f"items-{items}-{_head()}.db"  # rebuilt when a migration is added
+    cached = work / f"items-{items}-{HEAD}.db"  # rebuilt when a migration is added
     build_s = build_items_db(cached, items, sources)
     db = work / "daemon.db"
     for suffix in ("", "-wal", "-shm"):

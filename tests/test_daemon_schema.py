@@ -33,21 +33,13 @@ async def test_migrations_match_the_models(database_url: str) -> None:
 async def test_upgrade_rekeys_the_story_window(database_url: str) -> None:
     """0102 replaces band keys of the earlier hashing: an item of the last three days is a candidate again
     (its new keys), an older one keeps none."""
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import insert, select
 
     from monitor.signatures import unit_bands, units
-    from monitor.store.db import MIGRATIONS, async_url
+    from monitor.store.db import alembic_upgrade
     from monitor.store.tables import ItemRow, StoryBandRow, StoryRow
 
-    def upgrade_to(revision: str) -> None:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["database_url"] = async_url(database_url)
-        command.upgrade(cfg, revision)
-
-    await asyncio.to_thread(upgrade_to, "0101_stories")
+    await asyncio.to_thread(alembic_upgrade, database_url, "0101_stories")
     title = "Посол Казахстана встретился с госсекретарем Словении"
     text = ("Посол Казахстана в Словении Алтай Абибуллаев провел встречу с государственным секретарем МИД "
             "Словении Невой Грашич в Любляне.\nСтороны обсудили подготовку визита и сотрудничество в сфере "

@@ -71,14 +71,15 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _alembic_upgrade(url: str) -> None:
+def alembic_upgrade(url: str, revision: str = "head") -> None:
+    """Alembic upgrade to `revision`, synchronously (its async env runs its own event loop)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database_url"] = async_url(url)
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, revision)
 
 
 async def current_revision(url: str) -> str | None:
@@ -100,4 +101,4 @@ async def upgrade(url: str) -> None:
     _ensure_private_file(async_url(url))
     if await current_revision(url) == HEAD:
         return
-    await asyncio.to_thread(_alembic_upgrade, url)
+    await asyncio.to_thread(alembic_upgrade, url)
