@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.signatures import WHOLE, unit_bands, units
-from monitor.stories import DEFAULT_THRESHOLD, Candidate, decide
+from monitor.story_decide import DEFAULT_THRESHOLD, Candidate, decide
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "stories"
 

@@ -18,7 +18,7 @@ from monitor.errors import FetchError, MonitorError
 from monitor.models import Article, Entry, Match
 from monitor.runtime import Runtime
 from monitor.sources import SourceState
-from monitor.store.queries import enqueue, known_hashes, source_row
+from monitor.store.queries import enqueue, insert_ids, known_hashes, source_row
 from monitor.store.tables import ItemRow, MatchRow, SourceRow, StoryRow
 
 log = logging.getLogger(__name__)
@@ -156,10 +156,10 @@ class StoredItem:
 
 async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Article],
                         now: datetime) -> list[StoredItem]:
-    """Insert a poll's new articles: one query for the previous versions of all their URLs, then per article
-    the story lookup, a Core INSERT ... RETURNING (lighter than an ORM flush) and the story index update, in
-    this order, so that an article can join the story of one stored just before it in the same poll. A new
-    text at a known URL is a new version of that item, in the same story."""
+    """Insert a poll's new articles in a few statements for the whole poll: the previous versions of all their
+    URLs, the story lookup (stories.py), the new stories, the items, the story index. An article can join the
+    story of one placed just before it in the same poll. A new text at a known URL is a new version of that
+    item, in the same story."""
     if not articles:
         return []
     urls = list(dict.fromkeys(a.url for a in articles))
@@ -172,22 +172,22 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
         for url, version, story_id in rows:
             if url not in latest or version > latest[url][0]:
                 latest[url] = (version, story_id)
-    items = []
-    for article in articles:
+    batch = await rt.stories.lookup(session, articles, now)
+    versions = []
+    for i, article in enumerate(articles):
         previous = latest.get(article.url)
-        story_id = previous[1] if previous else await rt.stories.find(session, article, now)
-        if story_id is None:
-            story_id = (await session.execute(
-                insert(StoryRow).values(created_at=now, title=article.title).returning(StoryRow.id))).scalar_one()
-        version = previous[0] + 1 if previous else 1
-        latest[article.url] = (version, story_id)  # the same URL twice in one poll: next version
-        item_id: int = (await session.execute(insert(ItemRow).values(
-            source=article.source, url=article.url, title=article.title, published_at=article.published_at,
-            fetched_at=now, text=article.text, content_hash=article.content_hash, story_id=story_id,
-            version=version).returning(ItemRow.id))).scalar_one()
-        links = await rt.stories.remember(session, article, item_id, story_id, now)
-        items.append(StoredItem(item_id, story_id, article.source, article.url, links))
-    return items
+        story = batch.place(i, previous)
+        versions.append(previous[0] + 1 if previous else 1)
+        latest[article.url] = (versions[-1], story)  # the same URL twice in one poll: next version
+    batch.resolve(await insert_ids(session, StoryRow, [{"created_at": now, "title": title}
+                                                       for title in batch.new_titles], "title"))
+    item_ids = await insert_ids(session, ItemRow, [
+        {"source": a.source, "url": a.url, "title": a.title, "published_at": a.published_at, "fetched_at": now,
+         "text": a.text, "content_hash": a.content_hash, "story_id": story, "version": version}
+        for a, story, version in zip(articles, batch.final, versions, strict=True)], "content_hash")
+    links = await rt.stories.remember(session, batch, item_ids)
+    return [StoredItem(item_id, story, a.source, a.url, item_links)
+            for item_id, story, a, item_links in zip(item_ids, batch.final, articles, links, strict=True)]
 
 
 async def _record_matches(session: AsyncSession, rt: Runtime, items: list[StoredItem], found: list[list[Match]],

@@ -15,142 +15,95 @@ units without scanning the store. Those few candidates are then compared exactly
 Paragraph links that differ from the item's story are kept in `paragraph_stories`; pipeline._record_matches
 enqueues each match under the story of its paragraph, so the Slovenia alert from a digest is the Slovenia
 story's alert. Band rows are only needed for `story_window` (older items are not candidates) and are pruned.
+
+A poll's new articles are placed as one batch: one band query and one candidate query for all of them, then
+the decisions in order (an article may join the story of one placed before it in the same poll), then one
+multi-row insert each for bands and links. Per article, those statements cost ~7 round trips through
+aiosqlite and SQLAlchemy, most of the store's time (bench_ingest).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.models import Article
-from monitor.signatures import BANDS, WHOLE, Unit, unit_bands, units
+from monitor.signatures import BANDS, Unit, unit_bands, units
 from monitor.store.queries import insert_ignore
 from monitor.store.tables import ItemRow, ParagraphStoryRow, StoryBandRow
+from monitor.story_decide import DEFAULT_THRESHOLD, Candidate, Plan, decide
 
-DEFAULT_THRESHOLD = 0.55
 DEFAULT_WINDOW_S = 3 * 86400.0
 FIRST_ID_TTL_S = 60.0
 PREPARED_MAX = 10_000
 MAX_CANDIDATES = 20  # earlier items verified per new item, the ones sharing most bands first
 UNITS_CACHE = 2048  # stored items whose units are kept: ~5 KB each as code arrays (signatures.py), 10 MB in all
-LOCAL_MARGIN = 0.1  # a paragraph scoring within this of the whole item carries the story on its own
-CONTINUATION = 0.5  # share of the threshold a paragraph right after a linked one needs
-DIGEST_COVERAGE = 0.2  # an earlier text covering less of the new item than this may be one of its items
-SIZE_RATIO = 8.0  # units compared only within this size factor (a digest paragraph vs the article it condenses)
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An earlier item as the decision sees it."""
-
-    item_id: int
-    story_id: int
-    units: list[Unit]
-    paragraph_story: dict[int, int] = field(default_factory=dict)  # paragraph -> story, where not story_id
-
-    def story_of(self, index: int) -> int:
-        return self.story_id if index == WHOLE else self.paragraph_story.get(index, self.story_id)
-
+BAND_CHUNK = 5000  # band keys per query: under SQLite's and asyncpg's limits on bound parameters
 
 Known = tuple[list[Unit], dict[int, int], str]  # a stored item's units, paragraph links, content hash
+Prepared = tuple[list[Unit], set[int]]  # a new article's units and band keys
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    story_id: int | None  # the item's story; None: a new one
-    paragraphs: dict[int, int]  # paragraph -> story, for paragraphs that join another story than the item's
-    score: float = 0.0
+class Batch:
+    """One poll's new articles, placed into stories in order by place(). Until stored, the batch's own items
+    and new stories have placeholder ids: item j of the batch is -(j + 1), the k-th new story -(k + 1)."""
 
+    def __init__(self, articles: Sequence[Article], prepared: list[Prepared], hits: list[dict[int, int]],
+                 stored: dict[int, Candidate], threshold: float) -> None:
+        self.articles = articles
+        self.units = [u for u, _ in prepared]
+        self.bands = [b for _, b in prepared]
+        self.hits = hits  # per article: stored item id -> bands shared, the best MAX_CANDIDATES
+        self.stored = stored
+        self.threshold = threshold
+        self.stories: list[int] = []  # per placed article: its story (placeholder if new)
+        self.plans: list[Plan] = []
+        self.new_titles: list[str] = []  # the new stories' titles, in placeholder order
+        self.final: list[int] = []  # per article: its story's id, once resolve() has the new stories' ids
+        self.links: list[dict[int, int]] = []  # per article: paragraph -> story, where not the item's story
+        self._owners: dict[int, list[int]] = {}  # band -> placed articles that have it
 
-class Overlaps:
-    """Every new unit against every unit of the candidates: |A∩B| for all pairs in a few array operations.
-    (Set intersections pair by pair cost 2.7 ms per article with 20 candidates; this, 0.3 ms.)"""
+    def place(self, i: int, previous: tuple[int, int | None] | None) -> int:
+        """Article i's story (articles are placed in order): the story of `previous`, the (version, story) of
+        the newest stored version of its URL, if any; else the one decide() finds; else a new story."""
+        if i != len(self.stories):
+            raise ValueError(f"article {i} placed out of order")
+        plan = decide(self.units[i], self._candidates(i), self.threshold)
+        story = previous[1] if previous is not None else plan.story_id
+        if story is None:
+            self.new_titles.append(self.articles[i].title)
+            story = -len(self.new_titles)
+        self.stories.append(story)
+        self.plans.append(plan)
+        for band in self.bands[i]:
+            self._owners.setdefault(band, []).append(i)
+        return story
 
-    def __init__(self, new: list[Unit], candidates: list[Candidate]) -> None:
-        self.others = [(cand.story_of(u.index), u) for cand in candidates for u in cand.units]
-        self.index = {u.index: j for j, u in enumerate(new)}
-        self.sizes = np.array([len(u.feats) for _, u in self.others], dtype=np.int64)
-        self.new_sizes = np.array([len(u.feats) for u in new], dtype=np.int64)
-        self.common = np.zeros((len(new), len(self.others)), dtype=np.int64)
-        if not new or not self.others:
-            return
-        uniq, inverse = np.unique(np.concatenate([u.feats for u in new]), return_inverse=True)
-        member = np.zeros((len(uniq), len(new)), dtype=np.int64)  # feature → which new units have it
-        member[inverse, np.repeat(np.arange(len(new)), self.new_sizes)] = 1
-        earlier = np.concatenate([u.feats for _, u in self.others])
-        at = np.minimum(np.searchsorted(uniq, earlier), len(uniq) - 1)
-        hit = uniq[at] == earlier
-        owner = np.repeat(np.arange(len(self.others)), self.sizes)[hit]  # sorted: units are concatenated in order
-        running = np.vstack((np.zeros((1, len(new)), dtype=np.int64), np.cumsum(member[at[hit]], axis=0)))
-        bounds = np.searchsorted(owner, np.arange(len(self.others) + 1))
-        self.common = (running[bounds[1:]] - running[bounds[:-1]]).T
+    def _candidates(self, i: int) -> list[Candidate]:
+        """Stored items and items placed before i in this batch, most shared bands first."""
+        shared = Counter(j for band in self.bands[i] for j in self._owners.get(band, ()))
+        ranked = [(n, -(j + 1)) for j, n in shared.items()]
+        ranked += [(n, item) for item, n in self.hits[i].items() if item in self.stored]
+        ranked.sort(key=lambda r: -r[0])
+        return [self.stored[ref] if ref > 0 else self._placed(-ref - 1) for _, ref in ranked[:MAX_CANDIDATES]]
 
-    def pairs(self, unit: Unit, threshold: float) -> list[tuple[float, int, int]]:
-        """(score, story, earlier unit's position in `others`) of every earlier unit that says what `unit`
-        says, best first."""
-        j = self.index[unit.index]
-        small = np.minimum(self.sizes, self.new_sizes[j])
-        # a short paragraph "contained" in a whole digest's vocabulary is noise: sizes within SIZE_RATIO only
-        comparable = np.maximum(self.sizes, self.new_sizes[j]) <= SIZE_RATIO * small
-        scores = self.common[j] / np.maximum(small, 1)
-        found = [(float(scores[k]), self.others[k][0], int(k))
-                 for k in np.flatnonzero(comparable & (scores >= threshold))]
-        # a tie: the paragraph is more specific than the whole
-        found.sort(key=lambda f: (-round(f[0], 2), self.others[f[2]][1].index == WHOLE))
-        return found
+    def _placed(self, j: int) -> Candidate:
+        story = self.stories[j]
+        links = {p: s for p, s in self.plans[j].paragraphs.items() if s != story}
+        return Candidate(-(j + 1), story, self.units[j], links)
 
-    def covered(self, unit: Unit, other: int) -> float:
-        """The share of `unit` that the earlier unit says too."""
-        j = self.index[unit.index]
-        return float(self.common[j, other]) / max(1, int(self.new_sizes[j]))
+    def resolve(self, new_story_ids: Sequence[int]) -> None:
+        """Replace the placeholder stories with the ids the new stories got."""
+        def real(story: int) -> int:
+            return new_story_ids[-story - 1] if story < 0 else story
 
-
-def _digest_like(story: int, score: float, links: dict[int, tuple[int, float]], paragraphs: list[int]) -> bool:
-    """True when one paragraph or two carry the story about as well as the whole item does, among other
-    paragraphs, and not the lead: one item of a digest. An article that elaborates an earlier short text says
-    it across paragraphs (each alone matches less than the whole) or from its lead."""
-    linked = [p for p, (s, sc) in links.items() if s == story and sc >= score - LOCAL_MARGIN]
-    if not linked or not paragraphs:
-        return False
-    return paragraphs[0] not in linked and 2 * len(linked) < len(paragraphs)
-
-
-def decide(new: list[Unit], candidates: list[Candidate], threshold: float) -> Plan:
-    """The pure decision (no I/O): which earlier story the new item and its paragraphs join."""
-    if not candidates:
-        return Plan(None, {})
-    table = Overlaps(new, candidates)
-    links: dict[int, tuple[int, float]] = {}  # paragraph -> (story, score)
-    for unit in new:
-        if unit.index != WHOLE and (found := table.pairs(unit, threshold)):
-            links[unit.index] = (found[0][1], found[0][0])
-    paragraphs = [u.index for u in new if u.index != WHOLE]
-    for prev, unit in itertools.pairwise(new):
-        # a paragraph that goes on about the event of the linked one before it ("Одним из ключевых блоков
-        # встречи стало ...") shares less with the original than the first one: a lower bar, same story
-        if unit.index not in links and prev.index in links and unit.index != WHOLE:
-            story = links[prev.index][0]
-            weaker = [f for f in table.pairs(unit, threshold * CONTINUATION) if f[1] == story]
-            if weaker:
-                links[unit.index] = (story, weaker[0][0])
-    whole = next((u for u in new if u.index == WHOLE), None)
-    if whole is not None:
-        for score, story, other in table.pairs(whole, threshold):
-            if table.covered(whole, other) < DIGEST_COVERAGE and _digest_like(story, score, links, paragraphs):
-                continue  # the new item carries that story in a paragraph among others: linked per paragraph
-            # paragraphs that the earlier version carried as other stories (a digest's meetings) stay there
-            explicit = {s for c in candidates for s in c.paragraph_story.values()}
-            return Plan(story, {p: s for p, (s, _) in links.items() if s != story and s in explicit}, score)
-    stories = {s for s, _ in links.values()}
-    if paragraphs and paragraphs[0] in links and len(stories) == 1:
-        return Plan(links[paragraphs[0]][0], {}, links[paragraphs[0]][1])  # the lead says what it is about
-    return Plan(None, {p: s for p, (s, _) in links.items()}, max((sc for _, sc in links.values()), default=0.0))
+        self.final = [real(s) for s in self.stories]
+        self.links = [{p: real(s) for p, s in sorted(plan.paragraphs.items()) if real(s) != final}
+                      for plan, final in zip(self.plans, self.final, strict=True)]
 
 
 async def _first_id_since(session: AsyncSession, since: datetime) -> int | None:
@@ -163,17 +116,14 @@ async def _first_id_since(session: AsyncSession, since: datetime) -> int | None:
 
 
 class StoryIndex:
-    """The SQL side: LSH bands in `story_bands`, links in `paragraph_stories`. Called by
-    pipeline._insert_item inside the poll's transaction: find() before the item row exists, remember() after."""
+    """The SQL side: LSH bands in `story_bands`, links in `paragraph_stories`. Called by pipeline._insert_items
+    inside the poll's transaction: lookup() before the item rows exist, remember() after."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, window_s: float = DEFAULT_WINDOW_S) -> None:
         self.threshold = threshold
         self.window_s = window_s
-        # find() works out the whole plan; remember() stores it. Keyed by content hash, since polls of
-        # several sources interleave on the event loop.
-        self._pending: dict[str, tuple[set[int], Plan]] = {}
         self._known: OrderedDict[int, Known] = OrderedDict()  # see _load
-        self._prepared: dict[str, tuple[list[Unit], set[int]]] = {}  # content hash -> units, bands; see prepare
+        self._prepared: dict[str, Prepared] = {}  # content hash -> units, bands; see prepare
         self._first: tuple[datetime, int] | None = None  # (window start, its first item id), see _window_start
 
     def configure(self, threshold: float, window_s: float) -> None:
@@ -181,8 +131,8 @@ class StoryIndex:
         self._first = None
 
     async def _window_start(self, session: AsyncSession, now: datetime) -> int | None:
-        """The first item id of the window, looked up once a minute, not per new item: a window up to a
-        minute longer costs nothing, a query per item 0.2 ms."""
+        """The first item id of the window, looked up once a minute, not per poll: a window up to a minute
+        longer costs nothing."""
         since = now - timedelta(seconds=self.window_s)
         if self._first is not None and abs((since - self._first[0]).total_seconds()) < FIRST_ID_TTL_S:
             return self._first[1]
@@ -197,53 +147,35 @@ class StoryIndex:
         if len(self._prepared) > PREPARED_MAX:  # left over from transactions that failed
             self._prepared.clear()
         for article in articles:
-            new = units(article.title, article.paragraphs)
-            self._prepared[article.content_hash] = (new, {b for u in new for b in unit_bands(u)})
+            self._prepared[article.content_hash] = _prepared(article)
 
-    async def find(self, session: AsyncSession, article: Article, now: datetime | None = None) -> int | None:
-        """The id of an earlier story that says the same as the whole article, or None."""
-        bands, plan = await self._plan(session, article, now)
-        self._pending[article.content_hash] = (bands, plan)
-        return plan.story_id
-
-    async def remember(self, session: AsyncSession, article: Article, item_id: int, story_id: int,
-                       now: datetime | None = None) -> dict[int, int]:
-        """Index the stored item so later items can find it; keep its paragraphs' links to other stories.
-        Returns those links (paragraph -> story, where not the item's story)."""
-        pending = self._pending.pop(article.content_hash, None)
-        if pending is None:  # a new version of a known URL: find() was not asked, links are still wanted
-            pending = await self._plan(session, article, now)
-        bands, plan = pending
-        if bands:
-            await session.execute(insert_ignore(session, StoryBandRow.__table__),
-                                  [{"band": b, "item_id": item_id} for b in bands])
-        links = {p: s for p, s in sorted(plan.paragraphs.items()) if s != story_id}
-        if links:
-            await session.execute(insert_ignore(session, ParagraphStoryRow.__table__),
-                                  [{"item_id": item_id, "paragraph": p, "story_id": s} for p, s in links.items()])
-        return links
-
-    async def _plan(self, session: AsyncSession, article: Article,
-                    now: datetime | None) -> tuple[set[int], Plan]:
-        prepared = self._prepared.pop(article.content_hash, None)
-        if prepared is None:
-            new = units(article.title, article.paragraphs)
-            prepared = new, {b for u in new for b in unit_bands(u)}
-        new, bands = prepared
-        if not bands:
-            return bands, Plan(None, {})
-        first_id = await self._window_start(session, now or datetime.now(UTC))
+    async def lookup(self, session: AsyncSession, articles: Sequence[Article], now: datetime | None = None) -> Batch:
+        """The stored items that share bands with any of the articles, for Batch.place()."""
+        prepared = [self._prepared.pop(a.content_hash) if a.content_hash in self._prepared else _prepared(a)
+                    for a in articles]
+        keys = sorted({band for _, bands in prepared for band in bands})
+        first_id = await self._window_start(session, now or datetime.now(UTC)) if keys else None
         if first_id is None:
-            return bands, Plan(None, {})
-        hits = func.count().label("hits")
-        found = list(await session.execute(
-            select(StoryBandRow.item_id, hits)
-            .where(StoryBandRow.band.in_(sorted(bands)), StoryBandRow.item_id >= first_id)
-            .group_by(StoryBandRow.item_id).order_by(hits.desc()).limit(MAX_CANDIDATES)
-        ))
-        if not found:
-            return bands, Plan(None, {})
-        ids = [item_id for item_id, _ in found]
+            return Batch(articles, prepared, [{} for _ in articles], {}, self.threshold)
+        owners: dict[int, list[int]] = {}
+        for i, (_, bands) in enumerate(prepared):
+            for band in bands:
+                owners.setdefault(band, []).append(i)
+        counts: list[Counter[int]] = [Counter() for _ in articles]
+        for at in range(0, len(keys), BAND_CHUNK):
+            for band, item_id in await session.execute(
+                select(StoryBandRow.band, StoryBandRow.item_id)
+                .where(StoryBandRow.band.in_(keys[at:at + BAND_CHUNK]), StoryBandRow.item_id >= first_id)
+            ):
+                for i in owners[band]:
+                    counts[i][item_id] += 1
+        hits = [dict(c.most_common(MAX_CANDIDATES)) for c in counts]
+        stored = await self._stored(session, sorted({item for h in hits for item in h}))
+        return Batch(articles, prepared, hits, stored, self.threshold)
+
+    async def _stored(self, session: AsyncSession, ids: list[int]) -> dict[int, Candidate]:
+        if not ids:
+            return {}
         known = {i: self._known[i] for i in ids if i in self._known}  # before any await: others may evict
         for i in known:
             self._known.move_to_end(i)
@@ -256,8 +188,29 @@ class StoryIndex:
         missing = [i for i in ids if i in stories and (i not in known or i in stale)]
         if missing:
             known |= await self._load(session, missing)
-        candidates = [Candidate(i, stories[i], *known[i][:2]) for i in ids if i in stories and i in known]
-        return bands, decide(new, candidates, self.threshold)
+        return {i: Candidate(i, stories[i], *known[i][:2]) for i in ids if i in stories and i in known}
+
+    async def remember(self, session: AsyncSession, batch: Batch, item_ids: Sequence[int]) -> list[dict[int, int]]:
+        """Index the batch's stored items so later items can find them; keep their paragraphs' links to other
+        stories (batch.resolve() first). Returns those links per item."""
+        bands = [{"band": b, "item_id": item} for item, item_bands in zip(item_ids, batch.bands, strict=True)
+                 for b in item_bands]
+        if bands:
+            await session.execute(insert_ignore(session, StoryBandRow.__table__), bands)
+        links = [{"item_id": item, "paragraph": p, "story_id": s}
+                 for item, item_links in zip(item_ids, batch.links, strict=True) for p, s in item_links.items()]
+        if links:
+            await session.execute(insert_ignore(session, ParagraphStoryRow.__table__), links)
+        # the next polls' candidates are mostly the latest items: cache them now rather than load them later
+        for item, item_units, item_links, article in zip(item_ids, batch.units, batch.links, batch.articles,
+                                                          strict=True):
+            self._known[item] = ([Unit(u.index, u.feats) for u in item_units], item_links, article.content_hash)
+        self._trim()
+        return batch.links
+
+    def _trim(self) -> None:
+        while len(self._known) > UNITS_CACHE:
+            self._known.popitem(last=False)
 
     async def _load(self, session: AsyncSession, ids: list[int]) -> dict[int, Known]:
         """Units and paragraph links of stored items, cached (neither changes once stored: a new version is a
@@ -274,8 +227,7 @@ class StoryIndex:
         ):
             loaded[item_id] = self._known[item_id] = (units(title, tuple(text.split("\n")), bands=False),
                                                       links.get(item_id, {}), digest)
-        while len(self._known) > UNITS_CACHE:
-            self._known.popitem(last=False)
+        self._trim()
         return loaded
 
     async def prune_bands(self, session: AsyncSession, now: datetime, batch: int) -> int:
@@ -288,3 +240,8 @@ class StoryIndex:
             max(1, batch // BANDS))
         result = await session.execute(delete(StoryBandRow).where(StoryBandRow.item_id.in_(victims)))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _prepared(article: Article) -> Prepared:
+    new = units(article.title, article.paragraphs)
+    return new, {b for u in new for b in unit_bands(u)}

@@ -14,7 +14,7 @@ from bench.eval_stories import corpus, evaluate
 from monitor.config import parse_config
 from monitor.errors import ConfigError
 from monitor.signatures import WHOLE, code, features, overlap, units
-from monitor.stories import DEFAULT_THRESHOLD, Candidate, decide
+from monitor.story_decide import DEFAULT_THRESHOLD, Candidate, decide
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,3 +75,19 @@ async def oldest_pending(session: AsyncSession) -> datetime | None:
         select(func.min(OutboxRow.created_at)).where(OutboxRow.status.in_(("pending", "sending")))
     )
     return value
+
+
+async def insert_ids(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]], key: str) -> list[int]:
+    """A multi-row INSERT ... RETURNING; the new ids in the order of `rows`. The order of RETURNING's rows is
+    not guaranteed (SQLite's documentation says so), and SQLAlchemy's ordered form falls back to one
+    statement per row on SQLite; so the rows are told apart by `key`. Rows with the same key are taken to be
+    interchangeable (two new stories of one title), and get their ids in ascending order."""
+    if not rows:
+        return []
+    column = getattr(model, key)
+    ids: dict[Any, list[int]] = {}
+    for new_id, value in sorted(await session.execute(insert(model).returning(model.id, column), rows)):
+        ids.setdefault(value, []).append(new_id)
+    for same in ids.values():
+        same.reverse()
+    return [ids[row[key]].pop() for row in rows]
