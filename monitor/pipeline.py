@@ -18,7 +18,7 @@ from monitor.errors import FetchError, MonitorError
 from monitor.models import Article, Entry, Match
 from monitor.runtime import Runtime
 from monitor.sources import SourceState
-from monitor.store.queries import enqueue, insert_ids, known_hashes, source_row
+from monitor.store.queries import enqueue, in_keys, insert_ids, known_hashes, source_row
 from monitor.store.tables import ItemRow, MatchRow, SourceRow, StoryRow
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
     for at in range(0, len(urls), 500):
         rows = await session.execute(
             select(ItemRow.url, ItemRow.version, ItemRow.story_id)
-            .where(ItemRow.source == articles[0].source, ItemRow.url.in_(urls[at:at + 500]))
+            .where(ItemRow.source == articles[0].source, in_keys(session, ItemRow.url, urls[at:at + 500]))
         )
         for url, version, story_id in rows:
             if url not in latest or version > latest[url][0]:

@@ -25,15 +25,15 @@ aiosqlite and SQLAlchemy, most of the store's time (bench_ingest).
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CompoundSelect, Integer, delete, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.models import Article
 from monitor.signatures import BANDS, Unit, unit_bands, units
-from monitor.store.queries import insert_ignore
+from monitor.store.queries import in_keys, insert_ignore
 from monitor.store.tables import ItemRow, ParagraphStoryRow, StoryBandRow
 from monitor.story_decide import DEFAULT_THRESHOLD, Candidate, Plan, decide
 
@@ -42,7 +42,7 @@ FIRST_ID_TTL_S = 60.0
 PREPARED_MAX = 10_000
 MAX_CANDIDATES = 20  # earlier items verified per new item, the ones sharing most bands first
 UNITS_CACHE = 2048  # stored items whose units are kept: ~5 KB each as code arrays (signatures.py), 10 MB in all
-BAND_CHUNK = 5000  # band keys per query: under SQLite's and asyncpg's limits on bound parameters
+BAND_CHUNK = 10_000  # band keys per query (a poll of ~50 articles)
 
 Known = tuple[list[Unit], dict[int, int], str]  # a stored item's units, paragraph links, content hash
 Prepared = tuple[list[Unit], set[int]]  # a new article's units and band keys
@@ -153,23 +153,15 @@ class StoryIndex:
         """The stored items that share bands with any of the articles, for Batch.place()."""
         prepared = [self._prepared.pop(a.content_hash) if a.content_hash in self._prepared else _prepared(a)
                     for a in articles]
-        keys = sorted({band for _, bands in prepared for band in bands})
-        first_id = await self._window_start(session, now or datetime.now(UTC)) if keys else None
+        any_bands = any(bands for _, bands in prepared)
+        first_id = await self._window_start(session, now or datetime.now(UTC)) if any_bands else None
         if first_id is None:
             return Batch(articles, prepared, [{} for _ in articles], {}, self.threshold)
-        owners: dict[int, list[int]] = {}
-        for i, (_, bands) in enumerate(prepared):
-            for band in bands:
-                owners.setdefault(band, []).append(i)
-        counts: list[Counter[int]] = [Counter() for _ in articles]
-        for at in range(0, len(keys), BAND_CHUNK):
-            for band, item_id in await session.execute(
-                select(StoryBandRow.band, StoryBandRow.item_id)
-                .where(StoryBandRow.band.in_(keys[at:at + BAND_CHUNK]), StoryBandRow.item_id >= first_id)
-            ):
-                for i in owners[band]:
-                    counts[i][item_id] += 1
-        hits = [dict(c.most_common(MAX_CANDIDATES)) for c in counts]
+        hits: list[dict[int, int]] = [{} for _ in articles]
+        for chunk in _article_chunks(prepared):
+            for i, item_id, shared in await session.execute(_best_candidates(session, chunk, first_id)):
+                hits[i][item_id] = hits[i].get(item_id, 0) + shared
+        hits = [dict(sorted(h.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]) for h in hits]
         stored = await self._stored(session, sorted({item for h in hits for item in h}))
         return Batch(articles, prepared, hits, stored, self.threshold)
 
@@ -182,7 +174,7 @@ class StoryIndex:
         # The story of every candidate, always read: a story may be gone (retention) while an item is cached.
         # The content hash too: after a rolled-back poll SQLite gives its ids to other items.
         rows = list(await session.execute(select(ItemRow.id, ItemRow.story_id, ItemRow.content_hash)
-                                          .where(ItemRow.id.in_(ids))))
+                                          .where(in_keys(session, ItemRow.id, ids))))
         stories = {item_id: story for item_id, story, _ in rows if story is not None}
         stale = {item_id for item_id, _, digest in rows if item_id in known and known[item_id][2] != digest}
         missing = [i for i in ids if i in stories and (i not in known or i in stale)]
@@ -218,12 +210,13 @@ class StoryIndex:
         links: dict[int, dict[int, int]] = {}
         for item_id, paragraph, story in await session.execute(
             select(ParagraphStoryRow.item_id, ParagraphStoryRow.paragraph, ParagraphStoryRow.story_id)
-            .where(ParagraphStoryRow.item_id.in_(ids))
+            .where(in_keys(session, ParagraphStoryRow.item_id, ids))
         ):
             links.setdefault(item_id, {})[paragraph] = story
         loaded = {}
         for item_id, title, text, digest in await session.execute(
-            select(ItemRow.id, ItemRow.title, ItemRow.text, ItemRow.content_hash).where(ItemRow.id.in_(ids))
+            select(ItemRow.id, ItemRow.title, ItemRow.text, ItemRow.content_hash)
+            .where(in_keys(session, ItemRow.id, ids))
         ):
             loaded[item_id] = self._known[item_id] = (units(title, tuple(text.split("\n")), bands=False),
                                                       links.get(item_id, {}), digest)
@@ -240,6 +233,38 @@ class StoryIndex:
             max(1, batch // BANDS))
         result = await session.execute(delete(StoryBandRow).where(StoryBandRow.item_id.in_(victims)))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _article_chunks(prepared: list[Prepared]) -> Iterator[list[tuple[int, list[int]]]]:
+    """(article, its band keys), as many articles per query as stay under BAND_CHUNK keys."""
+    chunk: list[tuple[int, list[int]]] = []
+    size = 0
+    for i, (_, bands) in enumerate(prepared):
+        if not bands:
+            continue
+        if chunk and size + len(bands) > BAND_CHUNK:
+            yield chunk
+            chunk, size = [], 0
+        keys = sorted(bands)[:BAND_CHUNK]  # hundreds of paragraphs: the first BAND_CHUNK keys only
+        chunk.append((i, keys))
+        size += len(keys)
+    if chunk:
+        yield chunk
+
+
+def _best_candidates(session: AsyncSession, chunk: list[tuple[int, list[int]]],
+                     first_id: int) -> CompoundSelect[int, int, int]:
+    """(article, stored item, bands shared) for the MAX_CANDIDATES items sharing most bands with each article,
+    one arm per article in one statement. Counted and ranked in SQL: a band of a paragraph that many stored
+    items quote has as many rows (100,000 for one poll in bench_memory's corpus). The keys are one parameter
+    per arm (queries.in_keys): one statement text per number of articles, compiled once (a VALUES list of
+    pairs compiled afresh every time cost more than the query)."""
+    hits = func.count().label("hits")
+    arms = [select(literal(i, Integer).label("article"), StoryBandRow.item_id, hits)
+            .where(in_keys(session, StoryBandRow.band, keys), StoryBandRow.item_id >= first_id)
+            .group_by(StoryBandRow.item_id).order_by(hits.desc(), StoryBandRow.item_id).limit(MAX_CANDIDATES)
+            .subquery().select() for i, keys in chunk]
+    return union_all(*arms)
 
 
 def _prepared(article: Article) -> Prepared:

@@ -66,3 +66,26 @@ async def test_the_same_url_twice_in_one_poll_is_two_versions_of_one_story(
     assert [v for v, _, _ in rows] == [1, 2]
     assert rows[0][1] is not None and rows[0][1] == rows[1][1]
     assert rows[1][2] == DOCS["mfa-latvia"].title
+
+
+async def test_a_poll_larger_than_one_band_query(pages: PageServer, runtime_factory: Any,
+                                                 monkeypatch: Any) -> None:
+    """The band lookup is cut into queries of at most BAND_CHUNK band keys: with a chunk that holds one article,
+    each article gets its own query, and the same stories are found as with one query."""
+    import monitor.stories
+    from monitor.models import Entry
+    from monitor.pipeline import to_article
+
+    docs = ("mfa-latvia", "https://mfa/2", None), ("inf-slovenia-econ", "https://inform/1", None)
+    bands = [monitor.stories._prepared(to_article("agg", Entry(url=u, title=DOCS[d].title,
+                                                               paragraphs=DOCS[d].paragraphs)))[1] for d, u, _ in docs]
+    monkeypatch.setattr(monitor.stories, "BAND_CHUNK", max(len(b) for b in bands))
+    earlier = ("mfa-slovenia-econ", "https://mfa/1", None), ("digest-ktp-slovenia-econ", "https://kt/digest", None)
+    feed(pages, *earlier)
+    rt = await runtime_factory(config(pages, "agg"))
+    await run_source(rt, "agg", force=True)
+    feed(pages, *earlier, *docs)  # Slovenia's rewrite second: its bands go in the second query
+    assert (await run_source(rt, "agg", force=True)).new_items == 2
+    mfa_story = await story_of(rt, "https://mfa/1")
+    assert await story_of(rt, "https://inform/1") == mfa_story
+    assert await story_of(rt, "https://mfa/2") not in (mfa_story, await story_of(rt, "https://kt/digest"))
