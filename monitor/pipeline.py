@@ -8,8 +8,9 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -199,8 +200,9 @@ async def _record_matches(session: AsyncSession, rt: Runtime, items: list[Stored
               for item, matches in zip(items, found, strict=True) for m in matches]
     if not values:
         return 0
+    table = cast(Table, MatchRow.__table__)  # Core: the ORM's bulk insert makes a statement per set of Nones
     match_ids = {(item_id, rule, paragraph): match_id for match_id, item_id, rule, paragraph in await session.execute(
-        insert(MatchRow).returning(MatchRow.id, MatchRow.item_id, MatchRow.rule, MatchRow.paragraph), values)}
+        insert(table).returning(table.c.id, table.c.item_id, table.c.rule, table.c.paragraph), values)}
     outbox = []
     for item, matches, ok in zip(items, found, alertable, strict=True):
         if not ok or not matches:

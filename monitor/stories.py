@@ -185,8 +185,9 @@ class StoryIndex:
     async def remember(self, session: AsyncSession, batch: Batch, item_ids: Sequence[int]) -> list[dict[int, int]]:
         """Index the batch's stored items so later items can find them; keep their paragraphs' links to other
         stories (batch.resolve() first). Returns those links per item."""
-        bands = [{"band": b, "item_id": item} for item, item_bands in zip(item_ids, batch.bands, strict=True)
-                 for b in item_bands]
+        # in key order: consecutive rows land on neighbouring pages of the primary key's b-tree
+        bands = [{"band": b, "item_id": item} for b, item in sorted(
+            (b, item) for item, item_bands in zip(item_ids, batch.bands, strict=True) for b in item_bands)]
         if bands:
             await session.execute(insert_ignore(session, StoryBandRow.__table__), bands)
         links = [{"item_id": item, "paragraph": p, "story_id": s}

@@ -85,9 +85,11 @@ async def insert_ids(session: AsyncSession, model: Any, rows: Sequence[dict[str,
     interchangeable (two new stories of one title), and get their ids in ascending order."""
     if not rows:
         return []
-    column = getattr(model, key)
+    # Core, not the ORM's bulk insert: that splits the rows by which of their values are None (one statement
+    # per group) so that server defaults can apply
+    table = model.__table__
     ids: dict[Any, list[int]] = {}
-    for new_id, value in sorted(await session.execute(insert(model).returning(model.id, column), rows)):
+    for new_id, value in sorted(await session.execute(insert(table).returning(table.c.id, table.c[key]), rows)):
         ids.setdefault(value, []).append(new_id)
     for same in ids.values():
         same.reverse()
