@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from monitor.errors import MonitorError
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 HEAD = "0103_morph_forms"  # the newest revision in migrations/versions; tests/test_daemon_schema.py keeps them in step
 
@@ -61,7 +63,13 @@ def make_engine(url: str) -> AsyncEngine:
             # 1 MiB of page cache per pooled connection, not 2 (of up to 15): the OS caches the file anyway,
             # and 15 full caches were 30 MB of the daemon's peak RSS with a million items (bench_memory)
             cursor.execute("PRAGMA cache_size=-1024")
-            cursor.close()
+            try:  # queries.in_keys binds key lists as JSON: built in since SQLite 3.38, in most builds before
+                cursor.execute("SELECT value FROM json_each('[1]')")
+            except Exception as exc:
+                raise MonitorError("this SQLite has no JSON functions (JSON1); monitor needs SQLite 3.38 or a "
+                                   "build with JSON1, or PostgreSQL") from exc
+            finally:
+                cursor.close()
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
