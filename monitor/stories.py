@@ -43,6 +43,7 @@ PREPARED_MAX = 10_000
 MAX_CANDIDATES = 20  # earlier items verified per new item, the ones sharing most bands first
 UNITS_CACHE = 2048  # stored items whose units are kept: ~5 KB each as code arrays (signatures.py), 10 MB in all
 BAND_CHUNK = 10_000  # band keys per query (a poll of ~50 articles)
+MAX_ARMS = 200  # articles per query: SQLite allows 500 terms in a compound SELECT
 
 Known = tuple[list[Unit], dict[int, int], str]  # a stored item's units, paragraph links, content hash
 Prepared = tuple[list[Unit], set[int]]  # a new article's units and band keys
@@ -88,7 +89,8 @@ class Batch:
         shared = Counter(j for band in self.bands[i] for j in self._owners.get(band, ()))
         ranked = [(n, -(j + 1)) for j, n in shared.items()]
         ranked += [(n, item) for item, n in self.hits[i].items() if item in self.stored]
-        ranked.sort(key=lambda r: -r[0])
+        # ties: the newest first (this poll's articles, then stored items by descending id), as the SQL ranks
+        ranked.sort(key=lambda r: (-r[0], r[1] > 0, -abs(r[1])))
         return [self.stored[ref] if ref > 0 else self._placed(-ref - 1) for _, ref in ranked[:MAX_CANDIDATES]]
 
     def _placed(self, j: int) -> Candidate:
@@ -161,7 +163,7 @@ class StoryIndex:
         for chunk in _article_chunks(prepared):
             for i, item_id, shared in await session.execute(_best_candidates(session, chunk, first_id)):
                 hits[i][item_id] = hits[i].get(item_id, 0) + shared
-        hits = [dict(sorted(h.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]) for h in hits]
+        hits = [dict(sorted(h.items(), key=lambda kv: (-kv[1], -kv[0]))[:MAX_CANDIDATES]) for h in hits]
         stored = await self._stored(session, sorted({item for h in hits for item in h}))
         return Batch(articles, prepared, hits, stored, self.threshold)
 
@@ -237,13 +239,13 @@ class StoryIndex:
 
 
 def _article_chunks(prepared: list[Prepared]) -> Iterator[list[tuple[int, list[int]]]]:
-    """(article, its band keys), as many articles per query as stay under BAND_CHUNK keys."""
+    """(article, its band keys), as many articles per query as stay under BAND_CHUNK keys and MAX_ARMS."""
     chunk: list[tuple[int, list[int]]] = []
     size = 0
     for i, (_, bands) in enumerate(prepared):
         if not bands:
             continue
-        if chunk and size + len(bands) > BAND_CHUNK:
+        if chunk and (size + len(bands) > BAND_CHUNK or len(chunk) == MAX_ARMS):
             yield chunk
             chunk, size = [], 0
         keys = sorted(bands)[:BAND_CHUNK]  # hundreds of paragraphs: the first BAND_CHUNK keys only
@@ -263,7 +265,7 @@ def _best_candidates(session: AsyncSession, chunk: list[tuple[int, list[int]]],
     hits = func.count().label("hits")
     arms = [select(literal(i, Integer).label("article"), StoryBandRow.item_id, hits)
             .where(in_keys(session, StoryBandRow.band, keys), StoryBandRow.item_id >= first_id)
-            .group_by(StoryBandRow.item_id).order_by(hits.desc(), StoryBandRow.item_id).limit(MAX_CANDIDATES)
+            .group_by(StoryBandRow.item_id).order_by(hits.desc(), StoryBandRow.item_id.desc()).limit(MAX_CANDIDATES)
             .subquery().select() for i, keys in chunk]
     return union_all(*arms)
 

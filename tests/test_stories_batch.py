@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from monitor.pipeline import run_source
@@ -31,9 +32,12 @@ async def test_one_poll_lists_the_article_its_rewrite_and_a_digest(pages: PageSe
     slovenia = [r for r in await outbox(rt) if r.rule == "slovenia" and r.story_id == mfa_story]
     assert len(slovenia) == 1, "one meeting, one Slovenia alert, though three items of one poll report it"
     async with rt.sessions() as session:
-        links = list(await session.execute(select(ParagraphStoryRow.paragraph, ParagraphStoryRow.story_id)))
+        links = list(await session.execute(
+            select(ItemRow.url, ParagraphStoryRow.paragraph, ParagraphStoryRow.story_id)
+            .join(ItemRow, ItemRow.id == ParagraphStoryRow.item_id)))
     digest = DOCS["digest-ktp-slovenia-econ"]
-    assert (next(i for i, e in digest.event.items() if e == "ev-slovenia-econ"), mfa_story) in links
+    assert ("https://kt/digest", next(i for i, e in digest.event.items() if e == "ev-slovenia-econ"),
+            mfa_story) in links
 
 
 async def test_two_new_stories_of_one_title_stay_apart(pages: PageServer, runtime_factory: Any) -> None:
@@ -68,10 +72,11 @@ async def test_the_same_url_twice_in_one_poll_is_two_versions_of_one_story(
     assert rows[1][2] == DOCS["mfa-latvia"].title
 
 
-async def test_a_poll_larger_than_one_band_query(pages: PageServer, runtime_factory: Any,
-                                                 monkeypatch: Any) -> None:
-    """The band lookup is cut into queries of at most BAND_CHUNK band keys: with a chunk that holds one article,
-    each article gets its own query, and the same stories are found as with one query."""
+@pytest.mark.parametrize("limit", ["BAND_CHUNK", "MAX_ARMS"])
+async def test_a_poll_larger_than_one_band_query(pages: PageServer, runtime_factory: Any, monkeypatch: Any,
+                                                 limit: str) -> None:
+    """The band lookup is cut into queries of at most BAND_CHUNK band keys and MAX_ARMS articles: with either
+    limit at one article, each article gets its own query, and the same stories are found as with one."""
     import monitor.stories
     from monitor.models import Entry
     from monitor.pipeline import to_article
@@ -79,7 +84,7 @@ async def test_a_poll_larger_than_one_band_query(pages: PageServer, runtime_fact
     docs = ("mfa-latvia", "https://mfa/2", None), ("inf-slovenia-econ", "https://inform/1", None)
     bands = [monitor.stories._prepared(to_article("agg", Entry(url=u, title=DOCS[d].title,
                                                                paragraphs=DOCS[d].paragraphs)))[1] for d, u, _ in docs]
-    monkeypatch.setattr(monitor.stories, "BAND_CHUNK", max(len(b) for b in bands))
+    monkeypatch.setattr(monitor.stories, limit, max(len(b) for b in bands) if limit == "BAND_CHUNK" else 1)
     earlier = ("mfa-slovenia-econ", "https://mfa/1", None), ("digest-ktp-slovenia-econ", "https://kt/digest", None)
     feed(pages, *earlier)
     rt = await runtime_factory(config(pages, "agg"))
@@ -89,3 +94,25 @@ async def test_a_poll_larger_than_one_band_query(pages: PageServer, runtime_fact
     mfa_story = await story_of(rt, "https://mfa/1")
     assert await story_of(rt, "https://inform/1") == mfa_story
     assert await story_of(rt, "https://mfa/2") not in (mfa_story, await story_of(rt, "https://kt/digest"))
+
+
+def test_candidates_tied_on_shared_bands_come_newest_first() -> None:
+    """decide() keeps the first of candidates scoring alike, so the order is part of the result: most shared
+    bands first; on a tie this poll's articles (the latest first), then stored items, the latest first."""
+    import numpy as np
+
+    from monitor.models import Article
+    from monitor.signatures import WHOLE, Unit
+    from monitor.stories import Batch
+    from monitor.story_decide import Candidate
+
+    def unit(start: int) -> list[Unit]:
+        return [Unit(WHOLE, np.arange(start, start + 20, dtype=np.uint32))]
+
+    articles = [Article("s", f"u{i}", f"t{i}", ("p",), None, f"h{i}") for i in range(3)]
+    prepared = [(unit(100 * i), {1, 2, 3}) for i in range(3)]
+    stored = {item: Candidate(item, 1000 + item, unit(5000 + item)) for item in (5, 7, 9)}
+    batch = Batch(articles, prepared, [{}, {}, {5: 3, 9: 3, 7: 4}], stored, threshold=0.55)
+    batch.place(0, None)
+    batch.place(1, None)
+    assert [c.item_id for c in batch._candidates(2)] == [7, -2, -1, 9, 5]

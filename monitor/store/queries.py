@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, func, insert, literal, select
+from sqlalchemy import String, Text, any_, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,5 +103,7 @@ def in_keys(session: AsyncSession, column: Any, keys: Sequence[int] | Sequence[s
     (bench_memory, measured with memray)."""
     assert session.bind is not None
     if session.bind.dialect.name == "postgresql":
-        return column == any_(literal(list(keys), postgresql.ARRAY(column.type)))
+        # text[], not varchar(64)[]: PostgreSQL would cut longer keys to the column's length before comparing
+        element = Text() if isinstance(column.type, String) else column.type
+        return column == any_(literal(list(keys), postgresql.ARRAY(element)))
     return column.in_(select(func.json_each(literal(json.dumps(list(keys)))).table_valued("value").c.value))
