@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.models import Article
 from monitor.signatures import BANDS, Unit, unit_bands, units
-from monitor.store.queries import in_keys, insert_ignore
+from monitor.store.queries import in_keys, insert_tuples_ignore
 from monitor.store.tables import ItemRow, ParagraphStoryRow, StoryBandRow
 from monitor.story_decide import DEFAULT_THRESHOLD, Candidate, Plan, decide
 
@@ -188,14 +188,14 @@ class StoryIndex:
         """Index the batch's stored items so later items can find them; keep their paragraphs' links to other
         stories (batch.resolve() first). Returns those links per item."""
         # in key order: consecutive rows land on neighbouring pages of the primary key's b-tree
-        bands = [{"band": b, "item_id": item} for b, item in sorted(
-            (b, item) for item, item_bands in zip(item_ids, batch.bands, strict=True) for b in item_bands)]
+        bands = sorted((b, item) for item, item_bands in zip(item_ids, batch.bands, strict=True) for b in item_bands)
         if bands:
-            await session.execute(insert_ignore(session, StoryBandRow.__table__), bands)
-        links = [{"item_id": item, "paragraph": p, "story_id": s}
-                 for item, item_links in zip(item_ids, batch.links, strict=True) for p, s in item_links.items()]
+            await insert_tuples_ignore(session, StoryBandRow.__tablename__, ("band", "item_id"), bands)
+        links = [(item, p, s) for item, item_links in zip(item_ids, batch.links, strict=True)
+                 for p, s in item_links.items()]
         if links:
-            await session.execute(insert_ignore(session, ParagraphStoryRow.__table__), links)
+            await insert_tuples_ignore(session, ParagraphStoryRow.__tablename__, ("item_id", "paragraph", "story_id"),
+                                       links)
         # the next polls' candidates are mostly the latest items: cache them now rather than load them later
         for item, item_units, item_links, article in zip(item_ids, batch.units, batch.links, batch.articles,
                                                           strict=True):

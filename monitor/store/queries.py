@@ -107,3 +107,19 @@ def in_keys(session: AsyncSession, column: Any, keys: Sequence[int] | Sequence[s
         element = Text() if isinstance(column.type, String) else column.type
         return column == any_(literal(list(keys), postgresql.ARRAY(element)))
     return column.in_(select(func.json_each(literal(json.dumps(list(keys)))).table_valued("value").c.value))
+
+
+async def insert_tuples_ignore(session: AsyncSession, table: str, columns: Sequence[str],
+                               rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING of many plain rows (ints and strings, no type conversion) as the
+    driver's executemany, past SQLAlchemy's per-row parameter handling: a poll's ~4,000 band rows as dicts
+    through Session.execute cost ~0.4 ms an article (bench_ingest, py-spy)."""
+    connection = await session.connection()
+    if connection.dialect.paramstyle == "qmark":
+        marks = ", ".join("?" for _ in columns)
+    elif connection.dialect.paramstyle == "numeric_dollar":
+        marks = ", ".join(f"${k + 1}" for k in range(len(columns)))
+    else:
+        marks = ", ".join("%s" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    await connection.exec_driver_sql(sql, list(rows))
