@@ -165,14 +165,12 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
         return []
     urls = list(dict.fromkeys(a.url for a in articles))
     latest: dict[str, tuple[int, int | None]] = {}  # url -> (version, story id) of the newest stored version
-    for at in range(0, len(urls), 500):
-        rows = await session.execute(
-            select(ItemRow.url, ItemRow.version, ItemRow.story_id)
-            .where(ItemRow.source == articles[0].source, in_keys(session, ItemRow.url, urls[at:at + 500]))
-        )
-        for url, version, story_id in rows:
-            if url not in latest or version > latest[url][0]:
-                latest[url] = (version, story_id)
+    for url, version, story_id in await session.execute(
+        select(ItemRow.url, ItemRow.version, ItemRow.story_id)
+        .where(ItemRow.source == articles[0].source, in_keys(session, ItemRow.url, urls))
+    ):
+        if url not in latest or version > latest[url][0]:
+            latest[url] = (version, story_id)
     batch = await rt.stories.lookup(session, articles, now)
     versions = []
     for i, article in enumerate(articles):
@@ -186,9 +184,9 @@ async def _insert_items(session: AsyncSession, rt: Runtime, articles: list[Artic
         {"source": a.source, "url": a.url, "title": a.title, "published_at": a.published_at, "fetched_at": now,
          "text": a.text, "content_hash": a.content_hash, "story_id": story, "version": version}
         for a, story, version in zip(articles, batch.final, versions, strict=True)], "content_hash")
-    links = await rt.stories.remember(session, batch, item_ids)
-    return [StoredItem(item_id, story, a.source, a.url, item_links)
-            for item_id, story, a, item_links in zip(item_ids, batch.final, articles, links, strict=True)]
+    await rt.stories.remember(session, batch, item_ids)
+    return [StoredItem(item_id, story, a.source, a.url, links)
+            for item_id, story, a, links in zip(item_ids, batch.final, articles, batch.links, strict=True)]
 
 
 async def _record_matches(session: AsyncSession, rt: Runtime, items: list[StoredItem], found: list[list[Match]],

@@ -160,10 +160,9 @@ class StoryIndex:
         if first_id is None:
             return Batch(articles, prepared, [{} for _ in articles], {}, self.threshold)
         hits: list[dict[int, int]] = [{} for _ in articles]
-        for chunk in _article_chunks(prepared):
+        for chunk in _article_chunks(prepared):  # an article's keys are all in one chunk
             for i, item_id, shared in await session.execute(_best_candidates(session, chunk, first_id)):
-                hits[i][item_id] = hits[i].get(item_id, 0) + shared
-        hits = [dict(sorted(h.items(), key=lambda kv: (-kv[1], -kv[0]))[:MAX_CANDIDATES]) for h in hits]
+                hits[i][item_id] = shared
         stored = await self._stored(session, sorted({item for h in hits for item in h}))
         return Batch(articles, prepared, hits, stored, self.threshold)
 
@@ -184,9 +183,9 @@ class StoryIndex:
             known |= await self._load(session, missing)
         return {i: Candidate(i, stories[i], *known[i][:2]) for i in ids if i in stories and i in known}
 
-    async def remember(self, session: AsyncSession, batch: Batch, item_ids: Sequence[int]) -> list[dict[int, int]]:
+    async def remember(self, session: AsyncSession, batch: Batch, item_ids: Sequence[int]) -> None:
         """Index the batch's stored items so later items can find them; keep their paragraphs' links to other
-        stories (batch.resolve() first). Returns those links per item."""
+        stories (batch.links: batch.resolve() first)."""
         # in key order: consecutive rows land on neighbouring pages of the primary key's b-tree
         bands = sorted((b, item) for item, item_bands in zip(item_ids, batch.bands, strict=True) for b in item_bands)
         if bands:
@@ -201,7 +200,6 @@ class StoryIndex:
                                                           strict=True):
             self._known[item] = ([Unit(u.index, u.feats) for u in item_units], item_links, article.content_hash)
         self._trim()
-        return batch.links
 
     def _trim(self) -> None:
         while len(self._known) > UNITS_CACHE:

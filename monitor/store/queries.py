@@ -13,30 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.store.tables import ItemRow, OutboxRow, SourceRow
 
-_CHUNK = 500
-
 
 async def known_hashes(session: AsyncSession, hashes: Iterable[str]) -> set[str]:
     wanted = list(dict.fromkeys(hashes))
-    found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        rows = await session.scalars(select(ItemRow.content_hash).where(in_keys(session, ItemRow.content_hash, chunk)))
-        found.update(rows)
-    return found
-
-
-async def known_urls(session: AsyncSession, source: str, urls: Sequence[str]) -> dict[str, str]:
-    """url -> title of the latest stored version, for the given URLs of one source."""
-    out: dict[str, str] = {}
-    for start in range(0, len(urls), _CHUNK):
-        chunk = list(urls[start:start + _CHUNK])
-        rows = await session.execute(
-            select(ItemRow.url, ItemRow.title).where(ItemRow.source == source, in_keys(session, ItemRow.url, chunk))
-            .order_by(ItemRow.id)
-        )
-        out.update({url: title for url, title in rows})
-    return out
+    if not wanted:
+        return set()
+    query = select(ItemRow.content_hash).where(in_keys(session, ItemRow.content_hash, wanted))
+    return set(await session.scalars(query))
 
 
 async def source_row(session: AsyncSession, name: str) -> SourceRow:
@@ -48,12 +31,15 @@ async def source_row(session: AsyncSession, name: str) -> SourceRow:
     return row
 
 
+def _on_postgresql(session: AsyncSession) -> bool:
+    """PostgreSQL, else SQLite: the two databases monitor runs on."""
+    assert session.bind is not None
+    return session.bind.dialect.name == "postgresql"
+
+
 def insert_ignore(session: AsyncSession, table: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the session's dialect."""
-    assert session.bind is not None
-    dialect = session.bind.dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()
+    return (postgresql if _on_postgresql(session) else sqlite).insert(table).on_conflict_do_nothing()
 
 
 async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -101,8 +87,7 @@ def in_keys(session: AsyncSession, column: Any, keys: Sequence[int] | Sequence[s
     `IN (?, ?, ...)` makes a new statement text for every length, and sqlite3 keeps its last 128 prepared
     statements per connection; with a poll's hundreds of band keys those were 40 MB of the daemon's peak RSS
     (bench_memory, measured with memray)."""
-    assert session.bind is not None
-    if session.bind.dialect.name == "postgresql":
+    if _on_postgresql(session):
         # text[], not varchar(64)[]: PostgreSQL would cut longer keys to the column's length before comparing
         element = Text() if isinstance(column.type, String) else column.type
         return column == any_(literal(list(keys), postgresql.ARRAY(element)))
@@ -114,12 +99,7 @@ async def insert_tuples_ignore(session: AsyncSession, table: str, columns: Seque
     """INSERT ... ON CONFLICT DO NOTHING of many plain rows (ints and strings, no type conversion) as the
     driver's executemany, past SQLAlchemy's per-row parameter handling: a poll's ~4,000 band rows as dicts
     through Session.execute cost ~0.4 ms an article (bench_ingest, py-spy)."""
-    connection = await session.connection()
-    if connection.dialect.paramstyle == "qmark":
-        marks = ", ".join("?" for _ in columns)
-    elif connection.dialect.paramstyle == "numeric_dollar":
-        marks = ", ".join(f"${k + 1}" for k in range(len(columns)))
-    else:
-        marks = ", ".join("%s" for _ in columns)
+    # the drivers' placeholders: asyncpg's are numbered, sqlite3's are not
+    marks = ", ".join(f"${k + 1}" if _on_postgresql(session) else "?" for k in range(len(columns)))
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    await connection.exec_driver_sql(sql, list(rows))
+    await (await session.connection()).exec_driver_sql(sql, list(rows))
